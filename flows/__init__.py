@@ -1,0 +1,1 @@
+"""Wiring only: Prefect flows and deployments, the `tandem` CLI, the demo."""

@@ -1,0 +1,248 @@
+"""LoRA fine-tuning with transformers' Trainer and PEFT: loss on response tokens only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tasks.errors import UserError
+from tasks.models import base_model_dir, configure_threads, ensure_pad_token, pick_device
+from tasks.params import FinetuneParams, Params
+from tasks.reports import write_json_atomic, write_report
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+IGNORE_INDEX = -100  # label value the loss skips (the prompt's tokens)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UserError(f"sft records '{path}' not found; run `tandem build-sft` first")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def tokenize_record(
+    record: dict[str, Any], tokenizer: PreTrainedTokenizerBase, max_length: int
+) -> dict[str, list[int]]:
+    """input_ids = prompt + response + end-of-turn; labels mask the prompt.
+
+    Too long a record loses the start of its prompt, never its response: the response is what
+    the model learns from.
+    """
+    *prompt_messages, answer = record["messages"]
+    prompt = tokenizer.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
+    prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    end = tokenizer.eos_token or ""
+    response_ids = tokenizer(answer["content"] + end, add_special_tokens=False)["input_ids"]
+    response_ids = response_ids[:max_length]
+    prompt_ids = prompt_ids[max(0, len(prompt_ids) + len(response_ids) - max_length) :]
+    return {
+        "input_ids": prompt_ids + response_ids,
+        "attention_mask": [1] * (len(prompt_ids) + len(response_ids)),
+        "labels": [IGNORE_INDEX] * len(prompt_ids) + response_ids,
+    }
+
+
+def choose_precision(p: FinetuneParams, device: str) -> str:
+    """bf16 where the hardware does it fast: CUDA with bf16, or a CPU with AVX-512 BF16 / AMX."""
+    if p.precision != "auto":
+        return p.precision
+    if device == "cuda":
+        import torch
+
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device == "cpu":
+        flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+        return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
+    return "fp32"
+
+
+@dataclass(frozen=True)
+class FinetuneReport:
+    adapter_dir: str
+    device: str
+    precision: str
+    train_records: int
+    val_records: int
+    steps: int
+    epochs: float
+    train_tokens: int
+    tokens_per_second: float
+    wall_seconds: float
+    trainable_params: int
+    total_params: int
+    final_train_loss: float | None
+    final_val_loss: float | None
+    resumed_from: str | None
+    mlflow_run_id: str | None = None
+
+
+def adapter_dir(params: Params) -> Path:
+    return params.paths.models_dir / "adapter"
+
+
+def checkpoints_dir(params: Params) -> Path:
+    return params.paths.models_dir / "checkpoints"
+
+
+def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[str, Any]]) -> Any:
+    """A transformers Trainer over a PEFT LoRA model; kept separate so tests can drive it."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, get_peft_model
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        DataCollatorForSeq2Seq,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+    )
+
+    p = params.finetune
+    configure_threads(params.model)
+    device = pick_device(params.model.device)
+    precision = choose_precision(p, device)
+    model_dir = base_model_dir(params)
+    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
+    tokenizer.padding_side = "right"  # training pads on the right; generation on the left
+    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    model = get_peft_model(
+        model,
+        LoraConfig(
+            r=p.lora.r,
+            lora_alpha=p.lora.alpha,
+            lora_dropout=p.lora.dropout,
+            target_modules=list(p.lora.target_modules),
+            task_type="CAUSAL_LM",
+        ),
+    )
+
+    def encode(records: list[dict[str, Any]]) -> Dataset:
+        rows = [tokenize_record(r, tokenizer, p.max_seq_length) for r in records]
+        return Dataset.from_list(rows)
+
+    has_val = bool(val)
+    args = TrainingArguments(
+        output_dir=str(checkpoints_dir(params)),
+        per_device_train_batch_size=p.per_device_train_batch_size,
+        per_device_eval_batch_size=p.per_device_train_batch_size,
+        gradient_accumulation_steps=p.gradient_accumulation_steps,
+        learning_rate=p.learning_rate,
+        num_train_epochs=p.num_train_epochs,
+        max_steps=p.max_steps,
+        warmup_ratio=p.warmup_ratio,
+        lr_scheduler_type="cosine",
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=p.save_steps,
+        save_total_limit=2,
+        eval_strategy="steps" if has_val else "no",
+        eval_steps=p.eval_steps,
+        load_best_model_at_end=has_val,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        group_by_length=p.group_by_length,
+        bf16=precision == "bf16",
+        use_cpu=device == "cpu",
+        seed=p.seed,
+        data_seed=p.seed,
+        report_to=[],
+        include_num_input_tokens_seen=True,
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+    )
+    collator = DataCollatorForSeq2Seq(
+        tokenizer, padding=True, pad_to_multiple_of=p.pad_to_multiple_of, label_pad_token_id=IGNORE_INDEX
+    )
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience)] if has_val else []
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encode(train),
+        eval_dataset=encode(val) if has_val else None,
+        data_collator=collator,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    return trainer, tokenizer, device, precision
+
+
+def latest_checkpoint(params: Params) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = checkpoints_dir(params)
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+def finetune(params: Params, resume: bool = False) -> FinetuneReport:
+    """Train, save the adapter and tokenizer, and report what it cost."""
+    train = read_records(params.paths.sft_dir / "train.jsonl")
+    val = read_records(params.paths.sft_dir / "val.jsonl")
+    if not train:
+        raise UserError(f"no training records in '{params.paths.sft_dir / 'train.jsonl'}'")
+    trainer, tokenizer, device, precision = build_trainer(params, train, val)
+    resume_from = latest_checkpoint(params) if resume else None
+    if resume and resume_from is None:
+        log.warning("--resume: no checkpoint in %s, starting from scratch", checkpoints_dir(params))
+
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    wall = time.perf_counter() - started
+
+    out = adapter_dir(params)
+    trainer.model.save_pretrained(out)
+    tokenizer.padding_side = "left"
+    tokenizer.save_pretrained(out)
+
+    history = trainer.state.log_history
+    train_losses = [h["loss"] for h in history if "loss" in h]
+    val_losses = [h["eval_loss"] for h in history if "eval_loss" in h]
+    tokens_seen = int(trainer.state.num_input_tokens_seen) or _count_tokens(trainer)
+    trainable, total = trainer.model.get_nb_trainable_parameters()
+    report = FinetuneReport(
+        adapter_dir=str(out),
+        device=device,
+        precision=precision,
+        train_records=len(train),
+        val_records=len(val),
+        steps=int(trainer.state.global_step),
+        epochs=round(float(trainer.state.epoch or 0), 3),
+        train_tokens=tokens_seen,
+        tokens_per_second=round(tokens_seen / wall, 1) if wall else 0.0,
+        wall_seconds=round(wall, 1),
+        trainable_params=int(trainable),
+        total_params=int(total),
+        final_train_loss=round(train_losses[-1], 4) if train_losses else None,
+        final_val_loss=round(val_losses[-1], 4) if val_losses else None,
+        resumed_from=resume_from,
+    )
+    write_json_atomic(out / "training_summary.json", report)
+    write_json_atomic(params.paths.reports_dir / "finetune_history.json", history)
+    log.info("trained %d steps in %.0fs (%.0f tokens/s)", report.steps, wall, report.tokens_per_second)
+    del result
+    return report
+
+
+def _count_tokens(trainer: Any) -> int:
+    """Tokens the optimizer saw: the dataset's non-padding tokens times the epochs run."""
+    per_epoch = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
+    return int(per_epoch * float(trainer.state.epoch or 0))
+
+
+def run(params: Params, resume: bool = False) -> FinetuneReport:
+    from tasks import tracking
+
+    report = finetune(params, resume=resume)
+    run_id = tracking.log_finetune_run(params, report)
+    report = FinetuneReport(**{**report.__dict__, "mlflow_run_id": run_id})
+    write_report(params.paths.reports_dir, "finetune", report)
+    return report

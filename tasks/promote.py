@@ -1,0 +1,134 @@
+"""promote: the champion/challenger gate. Only a better copilot goes live.
+
+The challenger (fine-tuned + RAG) must beat the current champion on the primary metric by at
+least `gate.min_gain`, and must not be worse than base + RAG or the fine-tuned model alone in
+its own evaluation. The decision and its numbers are written onto the model version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tasks import tracking
+from tasks.errors import UserError
+from tasks.params import GateParams, Params
+from tasks.register import CHALLENGER, CHAMPION
+from tasks.reports import write_report
+
+log = logging.getLogger(__name__)
+
+BOTH = "finetuned+rag"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    promote: bool
+    reasons: tuple[str, ...]
+    numbers: dict[str, float] = field(default_factory=dict)
+
+
+def metric_of(tags: dict[str, str], config: str, metric: str) -> float | None:
+    value = tags.get(f"eval.{config}.{metric}")
+    return float(value) if value is not None else None
+
+
+def decide(challenger: dict[str, str], champion: dict[str, str] | None, gate: GateParams) -> GateDecision:
+    """Pure: the gate on two versions' tags (champion None when there is none yet)."""
+    metric = gate.primary_metric
+    mine = metric_of(challenger, BOTH, metric)
+    if mine is None:
+        return GateDecision(False, (f"challenger has no eval.{BOTH}.{metric} tag; evaluate it first",))
+    numbers = {f"challenger.{BOTH}": mine}
+    reasons = []
+    for rival in ("base+rag", "finetuned"):
+        theirs = metric_of(challenger, rival, metric)
+        if theirs is None:
+            reasons.append(f"missing eval.{rival}.{metric}")
+            continue
+        numbers[f"challenger.{rival}"] = theirs
+        if mine < theirs:
+            reasons.append(f"{BOTH} {metric}={mine:.4f} is worse than {rival} ({theirs:.4f})")
+    if champion is not None:
+        best = metric_of(champion, BOTH, metric)
+        if best is not None:
+            numbers["champion"] = best
+            if mine < best + gate.min_gain:
+                reasons.append(
+                    f"{metric}={mine:.4f} does not beat the champion's {best:.4f} by min_gain={gate.min_gain}"
+                )
+    if reasons:
+        return GateDecision(False, tuple(reasons), numbers)
+    return GateDecision(True, (f"{BOTH} {metric}={mine:.4f} passes the gate",), numbers)
+
+
+@dataclass(frozen=True)
+class PromoteReport:
+    model_name: str
+    challenger: str
+    previous_champion: str
+    champion: str
+    promoted: bool
+    forced: bool
+    reasons: str
+
+
+def _version_for(client: object, name: str, alias: str) -> object | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)  # type: ignore[attr-defined]
+    except MlflowException:
+        return None
+
+
+def promote(params: Params, force_version: str | None = None) -> PromoteReport:
+    from mlflow import MlflowClient
+
+    tracking.setup(params)
+    client = MlflowClient()
+    name = params.register_.model_name
+    champion = _version_for(client, name, CHAMPION)
+    previous = str(champion.version) if champion else ""  # type: ignore[attr-defined]
+
+    if force_version is not None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client.get_model_version(name, force_version)
+        except MlflowException:
+            raise UserError(f"--force {force_version}: {name} has no such version") from None
+        client.set_registered_model_alias(name, CHAMPION, force_version)
+        client.set_model_version_tag(name, force_version, "gate.decision", "forced")
+        client.set_model_version_tag(name, force_version, "gate.previous_champion", previous)
+        reason = f"forced by the operator (previous champion: {previous or 'none'})"
+        return PromoteReport(name, force_version, previous, force_version, True, True, reason)
+
+    challenger = _version_for(client, name, CHALLENGER)
+    if challenger is None:
+        raise UserError(f"{name} has no '{CHALLENGER}' alias; run `tandem register` first")
+    version = str(challenger.version)  # type: ignore[attr-defined]
+    champion_tags = champion.tags if champion and previous != version else None  # type: ignore[attr-defined]
+    decision = decide(challenger.tags, champion_tags, params.gate)  # type: ignore[attr-defined]
+    reasons = "; ".join(decision.reasons)
+    numbers = ", ".join(f"{k}={v:.4f}" for k, v in decision.numbers.items())
+    client.set_model_version_tag(name, version, "gate.decision", "promoted" if decision.promote else "rejected")
+    client.set_model_version_tag(name, version, "gate.reasons", reasons)
+    client.set_model_version_tag(name, version, "gate.numbers", numbers)
+    client.update_model_version(
+        name,
+        version,
+        description=f"Gate ({params.gate.primary_metric}, min_gain={params.gate.min_gain}): "
+        f"{'PROMOTED' if decision.promote else 'REJECTED'}. {reasons}. Numbers: {numbers}.",
+    )
+    if decision.promote:
+        client.set_model_version_tag(name, version, "gate.previous_champion", previous)
+        client.set_registered_model_alias(name, CHAMPION, version)
+    current = version if decision.promote else previous
+    return PromoteReport(name, version, previous, current, decision.promote, False, reasons)
+
+
+def run(params: Params, force_version: str | None = None) -> PromoteReport:
+    report = promote(params, force_version=force_version)
+    write_report(params.paths.reports_dir, "promote", report)
+    return report

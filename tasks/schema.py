@@ -1,0 +1,121 @@
+"""The records passed between steps, and the files that carry them (all Parquet, one table each).
+
+validate   -> validated/{documents,sft,eval}.parquet   (+ quarantine/quarantine.jsonl)
+curate     -> curated/{documents,chunks,sft,eval}.parquet
+index      -> the Qdrant index (+ its manifest); retrieve reads it
+build-sft  -> sft/{train,val}.jsonl
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+# Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
+DOCUMENT_FIELDS = (
+    "id",
+    "text",
+    "title",
+    "source",
+    "updated_at",
+    "customer_id",
+    "visibility",
+    "valid_from",
+    "valid_until",
+    "url",
+)
+DOCUMENT_COLUMNS = (*DOCUMENT_FIELDS, "metadata", "source_file")
+SFT_COLUMNS = ("id", "prompt", "response", "task_type", "customer_id", "gold_doc_ids")
+EVAL_COLUMNS = ("id", "question", "reference_answer", "gold_doc_ids", "customer_id", "must_include")
+CHUNK_COLUMNS = (
+    "chunk_id",
+    "doc_id",
+    "position",
+    "text",
+    "title",
+    "source",
+    "customer_id",
+    "visibility",
+    "updated_at",
+    "valid_from",
+    "valid_until",
+    "url",
+    "content_hash",
+)
+KINDS = ("documents", "sft", "eval")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk, as the copilot, sft building and evaluation see it."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    score: float
+    source: str = ""
+    customer_id: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SftExample:
+    id: str
+    prompt: str
+    response: str
+    task_type: str = ""
+    customer_id: str = ""
+    gold_doc_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalExample:
+    id: str
+    question: str
+    reference_answer: str
+    gold_doc_ids: tuple[str, ...] = ()
+    customer_id: str = ""
+    must_include: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _tuple(value: object) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ()
+    return tuple(str(v) for v in value)  # type: ignore[attr-defined]
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def read_sft(path: Path) -> list[SftExample]:
+    frame = pd.read_parquet(path)
+    return [
+        SftExample(
+            id=str(row["id"]),
+            prompt=str(row["prompt"]),
+            response=str(row["response"]),
+            task_type=_text(row.get("task_type")),
+            customer_id=_text(row.get("customer_id")),
+            gold_doc_ids=_tuple(row.get("gold_doc_ids")),
+        )
+        for row in frame.to_dict("records")
+    ]
+
+
+def read_eval(path: Path) -> list[EvalExample]:
+    frame = pd.read_parquet(path)
+    return [
+        EvalExample(
+            id=str(row["id"]),
+            question=str(row["question"]),
+            reference_answer=str(row["reference_answer"]),
+            gold_doc_ids=_tuple(row.get("gold_doc_ids")),
+            customer_id=_text(row.get("customer_id")),
+            must_include=_tuple(row.get("must_include")),
+        )
+        for row in frame.to_dict("records")
+    ]

@@ -1,0 +1,186 @@
+"""build-sft: curated examples -> training records in the copilot's own prompt format (RAFT).
+
+Each record's context comes from the real retriever: the gold documents (with probability
+`sft.oracle_fraction`) plus top-ranked non-gold hits as hard negatives, shuffled. Without the
+gold documents the target is the abstention text, so the model learns to escalate instead of
+guessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tasks.errors import DataQualityError, UserError
+from tasks.params import Params
+from tasks.prompting import build_messages
+from tasks.reports import write_report
+from tasks.schema import Hit, SftExample, read_sft
+
+log = logging.getLogger(__name__)
+
+SOURCES_LINE = re.compile(r"^Sources:.*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SftRecord:
+    id: str
+    task_type: str
+    oracle: bool
+    context_doc_ids: tuple[str, ...]
+    messages: tuple[dict[str, str], ...]
+
+
+def is_validation(example_id: str, val_fraction: float) -> bool:
+    """Stable split by id: an example stays on its side whatever else is added."""
+    bucket = int(hashlib.sha256(example_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return bucket < val_fraction
+
+
+def cite_gold(response: str, gold_doc_ids: Sequence[str]) -> str:
+    """One citation form for every target: `Sources: [KB-012] [POL-003]`."""
+    sources = "Sources: " + (" ".join(f"[{d}]" for d in gold_doc_ids) if gold_doc_ids else "none")
+    if SOURCES_LINE.search(response):
+        return SOURCES_LINE.sub(sources, response, count=1)
+    return f"{response.rstrip()}\n{sources}"
+
+
+def make_record(
+    example: SftExample,
+    hits: Sequence[Hit],
+    gold_chunks: dict[str, Hit],
+    params: Params,
+) -> SftRecord:
+    """Pure: one example and its retrieved hits -> one training record."""
+    p = params.sft
+    rng = random.Random(f"{p.seed}:{example.id}")  # per-example seed: order-independent
+    gold = [d for d in example.gold_doc_ids if d in gold_chunks]
+    distractors = [h for h in hits if h.doc_id not in example.gold_doc_ids]
+    distractors = list({h.doc_id: h for h in reversed(distractors)}.values())[::-1]  # one per doc
+    oracle = bool(gold) and rng.random() < p.oracle_fraction
+    if oracle:
+        context = [gold_chunks[d] for d in gold] + distractors[: p.num_distractors]
+        response = cite_gold(example.response, gold)
+    else:
+        context = distractors[: p.num_distractors + max(1, len(gold))]
+        response = p.abstain_response
+    rng.shuffle(context)
+    messages = build_messages(
+        params.prompt.system, example.prompt, context, params.prompt.context_chars, example.customer_id
+    )
+    messages.append({"role": "assistant", "content": response})
+    return SftRecord(
+        id=example.id,
+        task_type=example.task_type,
+        oracle=oracle,
+        context_doc_ids=tuple(h.doc_id for h in context),
+        messages=tuple(messages),
+    )
+
+
+def best_gold_chunks(chunks: pd.DataFrame, doc_ids: set[str]) -> dict[str, Hit]:
+    """The first chunk of each gold document: where articles state their main facts."""
+    wanted = chunks[chunks["doc_id"].isin(doc_ids)].sort_values(["doc_id", "position"])
+    first = wanted.groupby("doc_id", sort=False).head(1)
+    return {
+        row["doc_id"]: Hit(
+            chunk_id=row["chunk_id"],
+            doc_id=row["doc_id"],
+            title=row.get("title") or "",
+            text=row["text"],
+            score=1.0,
+            source=row.get("source") or "",
+            customer_id=row.get("customer_id") or "",
+        )
+        for row in first.to_dict("records")
+    }
+
+
+def redact_records(records: list[SftRecord], redactor: Any) -> list[SftRecord]:
+    """Retrieved context can hold a customer's ticket: redact it before it reaches weights."""
+    redacted = []
+    for record in records:
+        messages = tuple(
+            {**m, "content": redactor.redact(m["content"]).text} if m["role"] == "user" else m
+            for m in record.messages
+        )
+        redacted.append(SftRecord(record.id, record.task_type, record.oracle, record.context_doc_ids, messages))
+    return redacted
+
+
+def assert_no_pii(records: list[SftRecord], redactor: Any) -> None:
+    for record in records:
+        for message in record.messages:
+            found = redactor.find(message["content"])
+            if found:
+                kinds = ", ".join(sorted({f.entity_type for f in found}))
+                raise DataQualityError(
+                    f"sft record '{record.id}' still contains PII ({kinds}) after redaction; "
+                    "fix the example in sft/ or extend curate.redact_entities"
+                )
+
+
+def write_jsonl(path: Path, records: list[SftRecord]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for r in records:
+            handle.write(json.dumps({**r.__dict__, "messages": list(r.messages)}, ensure_ascii=False) + "\n")
+
+
+@dataclass(frozen=True)
+class BuildSftReport:
+    examples: int
+    train: int
+    val: int
+    oracle: int
+    abstain: int
+    mean_context_docs: float
+    seconds: float
+
+
+def run(params: Params) -> BuildSftReport:
+    from tasks.pii import Redactor
+    from tasks.retrieve import Retriever
+
+    started = time.perf_counter()
+    curated = params.paths.curated_dir
+    if not (curated / "sft.parquet").is_file():
+        raise UserError(f"'{curated / 'sft.parquet'}' not found; run `tandem curate` first")
+    examples = read_sft(curated / "sft.parquet")
+    chunks = pd.read_parquet(curated / "chunks.parquet")
+    gold_chunks = best_gold_chunks(chunks, {d for e in examples for d in e.gold_doc_ids})
+    depth = params.sft.num_distractors + 3  # enough hits to find distractors after removing gold
+    with Retriever(params) as retriever:
+        hits = retriever.search_many(
+            [e.prompt for e in examples], [e.customer_id for e in examples], k=depth
+        )
+    redactor = Redactor(params.curate.redact_entities)
+    records = [make_record(e, h, gold_chunks, params) for e, h in zip(examples, hits, strict=True)]
+    records = redact_records(records, redactor)
+    assert_no_pii(records, redactor)
+
+    train = [r for r in records if not is_validation(r.id, params.sft.val_fraction)]
+    val = [r for r in records if is_validation(r.id, params.sft.val_fraction)]
+    write_jsonl(params.paths.sft_dir / "train.jsonl", train)
+    write_jsonl(params.paths.sft_dir / "val.jsonl", val)
+    report = BuildSftReport(
+        examples=len(examples),
+        train=len(train),
+        val=len(val),
+        oracle=sum(r.oracle for r in records),
+        abstain=sum(not r.oracle for r in records),
+        mean_context_docs=round(sum(len(r.context_doc_ids) for r in records) / max(1, len(records)), 2),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    write_report(params.paths.reports_dir, "build_sft", report)
+    return report
