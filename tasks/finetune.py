@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.errors import UserError
-from tasks.models import base_model_dir, configure_threads, ensure_pad_token, pick_device
+from tasks.models import base_model_dir, configure_threads, ensure_pad_token, fast_bf16, pick_device
 from tasks.params import FinetuneParams, Params
 from tasks.reports import write_json_atomic, write_report
 
@@ -51,17 +51,10 @@ def tokenize_record(
 
 
 def choose_precision(p: FinetuneParams, device: str) -> str:
-    """bf16 where the hardware does it fast: CUDA with bf16, or a CPU with AVX-512 BF16 / AMX."""
+    """bf16 mixed precision where the hardware does it natively; fp32 elsewhere."""
     if p.precision != "auto":
         return p.precision
-    if device == "cuda":
-        import torch
-
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
-    if device == "cpu":
-        flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-        return "bf16" if ("avx512_bf16" in flags or "amx_bf16" in flags) else "fp32"
-    return "fp32"
+    return "bf16" if fast_bf16(device) else "fp32"
 
 
 @dataclass(frozen=True)
@@ -113,7 +106,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
     model_dir = base_model_dir(params)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
     tokenizer.padding_side = "right"  # training pads on the right; generation on the left
-    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model = get_peft_model(
         model,
         LoraConfig(

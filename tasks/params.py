@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,6 +70,7 @@ class PathsParams(Section):
 class ModelParams(Section):
     base: str
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    dtype: Literal["auto", "bf16", "fp32"] = "auto"
     torch_threads: int = Field(0, ge=0)
 
 
@@ -83,6 +85,7 @@ class ValidateParams(Section):
     max_chars: int = Field(20000, ge=1)
     max_quarantine_fraction: float = Field(0.1, ge=0, le=1)
     leakage_threshold: float = Field(0.7, gt=0, le=1)
+    minhash_num_perm: int = Field(128, ge=16)
 
     @model_validator(mode="after")
     def _bounds(self) -> ValidateParams:
@@ -98,6 +101,7 @@ class CurateParams(Section):
     minhash_num_perm: int = Field(128, ge=16)
     shingle_words: int = Field(5, ge=1)
     redact_entities: tuple[str, ...] = ()
+    boilerplate_patterns: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _overlap(self) -> CurateParams:
@@ -105,6 +109,11 @@ class CurateParams(Section):
             raise ValueError(
                 f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})"
             )
+        for pattern in self.boilerplate_patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"boilerplate pattern {pattern!r} is not a regex: {exc}") from None
         return self
 
 
@@ -117,6 +126,11 @@ class IndexParams(Section):
     min_recall: float = Field(0.8, ge=0, le=1)
     keep_versions: int = Field(2, ge=1)
     upsert_batch: int = Field(256, gt=0)
+    lock_timeout: float = Field(600.0, ge=0)
+    hnsw_m: int = Field(16, ge=4)
+    hnsw_ef_construct: int = Field(128, ge=4)
+    full_scan_threshold_kb: int = Field(10000, ge=1)
+    indexing_threshold_kb: int = Field(10000, ge=1)
 
     @property
     def url(self) -> str | None:
@@ -130,6 +144,7 @@ class IndexParams(Section):
 class RetrieveParams(Section):
     k: int = Field(3, ge=1)
     visibility: tuple[Literal["public", "internal"], ...] = ("public", "internal")
+    refresh_seconds: float = Field(5.0, ge=0)
 
 
 class PromptParams(Section):
