@@ -242,25 +242,31 @@ class ParamsError(UserError):
     exit_code = 2
 
 
-def apply_override(tree: dict[str, Any], assignment: str) -> None:
-    """Apply one `a.b.c=value` in place; the value is parsed as YAML, as `dvc exp run -S` does."""
-    key, sep, raw = assignment.partition("=")
-    if not sep or not key.strip():
-        raise ParamsError(f"override '{assignment}': expected KEY=VALUE, e.g. finetune.lora.r=16")
+def set_key(tree: dict[str, Any], key: str, value: Any, origin: str) -> None:
+    """Set `a.b.c` in place; only keys that exist in params.yaml can be set."""
     parts = key.strip().split(".")
     node = tree
     for i, part in enumerate(parts[:-1]):
         child = node.get(part)
         if not isinstance(child, dict):
             where = ".".join(parts[: i + 1])
-            raise ParamsError(f"override '{assignment}': '{where}' is not a section of params")
+            raise ParamsError(f"override '{origin}': '{where}' is not a section of params")
         node = child
     if parts[-1] not in node:
-        raise ParamsError(f"override '{assignment}': unknown key '{key.strip()}'")
+        raise ParamsError(f"override '{origin}': unknown key '{key.strip()}'")
+    node[parts[-1]] = value
+
+
+def apply_override(tree: dict[str, Any], assignment: str) -> None:
+    """Apply one `a.b.c=value` in place; the value is parsed as YAML, as `dvc exp run -S` does."""
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ParamsError(f"override '{assignment}': expected KEY=VALUE, e.g. finetune.lora.r=16")
     try:
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
-        node[parts[-1]] = raw
+        value = raw
+    set_key(tree, key, value, assignment)
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -280,8 +286,16 @@ def parse_params(tree: dict[str, Any], origin: str = "params") -> Params:
         raise ParamsError(f"invalid {origin}: " + "; ".join(lines)) from None
 
 
-def load_params(path: Path | str = "params.yaml", overrides: list[str] | tuple[str, ...] = ()) -> Params:
-    """Read, override and validate params; every problem is a ParamsError (exit code 2)."""
+def load_params(
+    path: Path | str = "params.yaml",
+    overrides: Sequence[str] = (),
+    values: Mapping[str, Any] | None = None,
+) -> Params:
+    """Read, override and validate params; every problem is a ParamsError (exit code 2).
+
+    `overrides` are `-S key=value` strings; `values` are already-typed `{"key": value}` pairs
+    (a Prefect flow run's parameters).
+    """
     path = Path(path)
     if not path.is_file():
         raise ParamsError(f"params file '{path}' not found; pass --params PATH to an existing file")
@@ -293,4 +307,6 @@ def load_params(path: Path | str = "params.yaml", overrides: list[str] | tuple[s
         raise ParamsError(f"params file '{path}' must hold a mapping of sections")
     for assignment in overrides:
         apply_override(tree, assignment)
+    for key, value in (values or {}).items():
+        set_key(tree, key, value, f"{key}={value!r}")
     return parse_params(tree, origin=str(path))
