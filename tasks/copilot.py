@@ -71,6 +71,7 @@ class Copilot:
         from tasks.retrieve import Retriever
 
         self.params = params
+        model: Any
         model, self.tokenizer, _ = load_base(params)
         if adapter_dir is not None:
             from peft import PeftModel

@@ -11,9 +11,10 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 
-class CopilotModel(mlflow.pyfunc.PythonModel):
+class CopilotModel(PythonModel):
     """Input: a DataFrame with `question` and optional `customer_id`. Output: one row per
     question with the answer and the cited sources (id, title, snippet)."""
 

@@ -106,7 +106,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
     model_dir = base_model_dir(params)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
     tokenizer.padding_side = "right"  # training pads on the right; generation on the left
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model = get_peft_model(
         model,
         LoraConfig(

@@ -8,6 +8,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from tasks.prompting import cited_ids
 
@@ -80,7 +81,7 @@ def token_f1(prediction: str, reference: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def _rouge_scorer():  # type: ignore[no-untyped-def]
+def _rouge_scorer() -> Any:
     from rouge_score import rouge_scorer
 
     return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)

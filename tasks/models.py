@@ -150,9 +150,10 @@ def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase,
     configure_threads(params.model)
     device = pick_device(params.model.device)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
-    model = AutoModelForCausalLM.from_pretrained(
+    model: Any = AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=inference_dtype(params.model, device)
-    ).to(device)
+    )
+    model = model.to(device)
     model.eval()
     return model, tokenizer, device
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 import re
 from pathlib import Path
 from typing import Any, Literal
