@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE_PREFIX = "pkg:"
 PREPARED_MARKER = "tandem_prepared.json"
+PREPARE_VERSION = 2  # bump when the conversion changes, so prepared dirs are redone
 
 
 def resolve_model_ref(ref: str) -> str:
@@ -90,6 +91,22 @@ def ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerB
     return tokenizer
 
 
+def align_special_tokens(tokenizer: PreTrainedTokenizerBase, model: Any) -> None:
+    """Make tokenizer and model agree on end-of-turn and padding.
+
+    SmolLM2's GGUF carries eos = <|im_start|> for its tokenizer while the model's config says
+    <|im_end|> (id 2), which is what the chat template closes a turn with. Training must append
+    the token generation stops on, so the model's id wins.
+    """
+    ensure_pad_token(tokenizer)
+    eos_id = model.config.eos_token_id
+    if isinstance(eos_id, int) and tokenizer.convert_ids_to_tokens(eos_id) != tokenizer.eos_token:
+        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_id)
+    for config in (model.config, model.generation_config):
+        config.pad_token_id = tokenizer.pad_token_id
+        config.eos_token_id = tokenizer.eos_token_id
+
+
 @dataclass(frozen=True)
 class PrepareModelReport:
     source: str
@@ -111,8 +128,8 @@ def prepare_model(params: Params) -> PrepareModelReport:
     source = resolve_model_ref(params.model.base)
     target = base_model_dir(params)
     marker = target / PREPARED_MARKER
-    if marker.is_file() and read_json(marker).get("source") == source:
-        info = read_json(marker)
+    info = read_json(marker) if marker.is_file() else {}
+    if info.get("source") == source and info.get("version") == PREPARE_VERSION:
         report = PrepareModelReport(source, str(target), info["parameters"], 0.0, reused=True)
         write_report(params.paths.reports_dir, "prepare_model", report)
         return report
@@ -128,11 +145,12 @@ def prepare_model(params: Params) -> PrepareModelReport:
     log.info("converting %s into %s", source, target)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(load_from, **kwargs))
     model = AutoModelForCausalLM.from_pretrained(load_from, **kwargs)
+    align_special_tokens(tokenizer, model)
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     tokenizer.save_pretrained(target)
     parameters = sum(p.numel() for p in model.parameters())
-    write_json_atomic(marker, {"source": source, "parameters": parameters})
+    write_json_atomic(marker, {"source": source, "parameters": parameters, "version": PREPARE_VERSION})
     report = PrepareModelReport(
         source, str(target), parameters, round(time.perf_counter() - started, 2), reused=False
     )
