@@ -102,6 +102,7 @@ class CurateParams(Section):
     minhash_num_perm: int = Field(128, ge=16)
     shingle_words: int = Field(5, ge=1)
     redact_entities: tuple[str, ...] = ()
+    redact_allow: tuple[str, ...] = ()
     boilerplate_patterns: tuple[str, ...] = ()
 
     @model_validator(mode="after")

@@ -53,7 +53,7 @@ def decide(challenger: dict[str, str], champion: dict[str, str] | None, gate: Ga
         best = metric_of(champion, BOTH, metric)
         if best is not None:
             numbers["champion"] = best
-            if mine < best + gate.min_gain:
+            if mine <= best or mine - best < gate.min_gain:  # "beats" is strict, even at min_gain 0
                 reasons.append(
                     f"{metric}={mine:.4f} does not beat the champion's {best:.4f} by min_gain={gate.min_gain}"
                 )

@@ -15,7 +15,7 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,15 +106,14 @@ def best_gold_chunks(chunks: pd.DataFrame, doc_ids: set[str]) -> dict[str, Hit]:
     }
 
 
-def redact_records(records: list[SftRecord], redactor: Any) -> list[SftRecord]:
-    """Retrieved context can hold a customer's ticket: redact it before it reaches weights."""
+def redact_hits(hits: Sequence[Hit], redactor: Any, cache: dict[str, Hit]) -> list[Hit]:
+    """Retrieved context can hold a customer's ticket: redact each chunk whole, before the prompt
+    cuts it to `prompt.context_chars` (a cut can split a phone number past recognition)."""
     redacted = []
-    for record in records:
-        messages = tuple(
-            {**m, "content": redactor.redact(m["content"]).text} if m["role"] == "user" else m
-            for m in record.messages
-        )
-        redacted.append(SftRecord(record.id, record.task_type, record.oracle, record.context_doc_ids, messages))
+    for hit in hits:
+        if hit.chunk_id not in cache:
+            cache[hit.chunk_id] = replace(hit, text=redactor.redact(hit.text).text)
+        redacted.append(cache[hit.chunk_id])
     return redacted
 
 
@@ -164,9 +163,11 @@ def run(params: Params) -> BuildSftReport:
         hits = retriever.search_many(
             [e.prompt for e in examples], [e.customer_id for e in examples], k=depth
         )
-    redactor = Redactor(params.curate.redact_entities)
+    redactor = Redactor(params.curate.redact_entities, allow=params.curate.redact_allow)
+    cache: dict[str, Hit] = {}
+    gold_chunks = {d: redact_hits([h], redactor, cache)[0] for d, h in gold_chunks.items()}
+    hits = [redact_hits(h, redactor, cache) for h in hits]
     records = [make_record(e, h, gold_chunks, params) for e, h in zip(examples, hits, strict=True)]
-    records = redact_records(records, redactor)
     assert_no_pii(records, redactor)
 
     train = [r for r in records if not is_validation(r.id, params.sft.val_fraction)]

@@ -38,3 +38,7 @@ def test_challenger_must_beat_champion_by_min_gain(make_params: Callable[..., Pa
 def test_missing_metric_is_rejected_not_crashed(make_params: Callable[..., Params]) -> None:
     decision = decide({}, None, make_params().gate)
     assert not decision.promote
+
+
+def test_equal_to_champion_does_not_beat_it(make_params: Callable[..., Params]) -> None:
+    assert not decide(tags(0.6, 0.4, 0.3), tags(0.6, 0.4, 0.3), make_params().gate).promote

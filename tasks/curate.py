@@ -1,0 +1,359 @@
+"""curate: validated data -> clean, deduplicated, redacted documents, their chunks, sft and eval.
+
+Per kind, in id order: normalize (tasks/cleaning.py) -> exact, then near duplicates
+(tasks/dedupe.py) -> PII redaction (tasks/pii.py); documents are then chunked by tokens of the
+embedding model's tokenizer.
+
+Duplicates are only looked for within a scope. Documents: (customer_id, visibility, valid_from,
+valid_until): two customers' look-alike tickets must each stay retrievable for their customer,
+a public article must not be dropped for an internal copy the public cannot see, and two
+versions of a policy with different validity windows are meant to differ. sft and eval:
+customer_id. A removed document's id is rewritten to its kept twin in sft/eval gold_doc_ids.
+
+Redaction covers what can reach model weights: sft prompts and responses, and shared documents
+(customer_id empty: shown to everyone and retrieved into training prompts). A customer's own
+tickets keep their content: support agents need the history, and the index filters by
+customer (build-sft redacts retrieved context again with the same Redactor).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tasks.cleaning import clean_document, compile_boilerplate, normalize_text
+from tasks.dedupe import Scope, dedupe, kept_twin, sha256_hex
+from tasks.errors import UserError
+from tasks.params import CurateParams, Params
+from tasks.pii import Redactor
+from tasks.reports import write_json_atomic
+from tasks.schema import CHUNK_COLUMNS, DOCUMENT_COLUMNS, EVAL_COLUMNS, KINDS, SFT_COLUMNS
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+Timings = defaultdict[str, float]
+
+# ---------------------------------------------------------------- chunking
+
+# Document fields every chunk carries, so the index can filter and cite without a join.
+CARRIED_FIELDS = (
+    "title",
+    "source",
+    "customer_id",
+    "visibility",
+    "updated_at",
+    "valid_from",
+    "valid_until",
+    "url",
+)
+
+
+def token_windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """[start, end) windows of `size` tokens, each starting `overlap` before the last ended."""
+    windows, start = [], 0
+    while start < n_tokens:
+        end = min(start + size, n_tokens)
+        windows.append((start, end))
+        if end == n_tokens:
+            break
+        start = end - overlap
+    return windows
+
+
+def chunk_document(
+    doc: Record, offsets: Sequence[tuple[int, int]], p: CurateParams
+) -> list[Record]:
+    """Cut the document's own text at token boundaries (character offsets, never decoding)."""
+    chunks = []
+    windows = token_windows(len(offsets), p.chunk_tokens, p.chunk_overlap)
+    for position, (start, end) in enumerate(windows):
+        text = doc["text"][offsets[start][0] : offsets[end - 1][1]]
+        chunks.append(
+            {
+                "chunk_id": sha256_hex(f"{doc['id']}\x1f{position}\x1f{text}")[:32],
+                "doc_id": doc["id"],
+                "position": position,
+                "text": text,
+                **{name: doc[name] for name in CARRIED_FIELDS},
+                "content_hash": sha256_hex(text),
+            }
+        )
+    return chunks
+
+
+def chunk_documents(
+    docs: Sequence[Record], tokenizer: PreTrainedTokenizerBase, p: CurateParams, batch: int = 1024
+) -> list[Record]:
+    """Tokenize in batches with the fast tokenizer (offsets need it); chunk every document."""
+    chunks: list[Record] = []
+    for first in range(0, len(docs), batch):
+        part = docs[first : first + batch]
+        encoded = tokenizer(
+            [d["text"] for d in part],
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,  # documents longer than the model's window are what chunking is for
+        )
+        for doc, offsets in zip(part, encoded["offset_mapping"], strict=True):
+            chunks.extend(chunk_document(doc, offsets, p))
+    return chunks
+
+
+# ---------------------------------------------------------------- per-kind curation
+
+
+@dataclass(frozen=True)
+class KindReport:
+    received: int  # "in" in curation.json
+    empty: int  # nothing left after normalization
+    exact_duplicates: int
+    near_duplicates: int
+    out: int
+    redactions: dict[str, int]
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        fields = asdict(self)
+        return {"in": fields.pop("received"), **fields}
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one kind is curated: which fields to normalize, what to compare, what to redact."""
+
+    normalize: Callable[[Record], Record]
+    dedupe_text: Callable[[Record], str]
+    scope: Callable[[Record], Scope]
+    redact_fields: tuple[str, ...] = ()
+    should_redact: Callable[[Record], bool] = lambda record: True
+
+
+def _normalize_fields(names: Sequence[str]) -> Callable[[Record], Record]:
+    return lambda r: {**r, **{name: normalize_text(r[name]) for name in names}}
+
+
+def kind_specs(p: CurateParams) -> dict[str, KindSpec]:
+    boilerplate = compile_boilerplate(p.boilerplate_patterns)
+    normalize_eval = _normalize_fields(("question", "reference_answer"))
+    return {
+        "documents": KindSpec(
+            normalize=lambda r: clean_document(r, boilerplate),
+            dedupe_text=lambda r: r["text"],
+            scope=lambda r: (r["customer_id"], r["visibility"], r["valid_from"], r["valid_until"]),
+            redact_fields=("text",),
+            should_redact=lambda r: not r["customer_id"],  # shared docs; see the module docstring
+        ),
+        "sft": KindSpec(
+            normalize=_normalize_fields(("prompt", "response")),
+            dedupe_text=lambda r: f"{r['prompt']}\n{r['response']}",
+            scope=lambda r: (r["customer_id"],),
+            redact_fields=("prompt", "response"),
+        ),
+        # Eval is normalized but not redacted: it is never trained on, so its PII cannot reach
+        # weights, and the scorer compares answers with reference_answer and must_include
+        # verbatim: a placeholder there would mark a correct answer (one quoting the
+        # customer's address or card ending, say) wrong.
+        "eval": KindSpec(
+            normalize=lambda r: {
+                **normalize_eval(r),
+                "must_include": [normalize_text(m) for m in r["must_include"]],
+            },
+            dedupe_text=lambda r: f"{r['question']}\n{r['reference_answer']}",
+            scope=lambda r: (r["customer_id"],),
+        ),
+    }
+
+
+@contextmanager
+def _timed(timings: Timings, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[stage] += time.perf_counter() - started
+
+
+def curate_records(
+    records: Sequence[Record], spec: KindSpec, p: CurateParams, redactor: Redactor, timings: Timings
+) -> tuple[list[Record], KindReport, dict[str, str]]:
+    """Records in id order -> kept records, their counts, and removed id -> kept twin's id."""
+    with _timed(timings, "normalize"):
+        normalized = [spec.normalize(r) for r in records]
+        nonempty = [r for r in normalized if spec.dedupe_text(r).strip()]
+    with _timed(timings, "dedupe"):
+        texts, scopes = [spec.dedupe_text(r) for r in nonempty], [spec.scope(r) for r in nonempty]
+        result = dedupe(texts, scopes, p)
+    kept, redactions = [], Counter[str]()
+    with _timed(timings, "redact"):
+        for index in result.kept:
+            record = nonempty[index]
+            if spec.redact_fields and spec.should_redact(record):
+                record = dict(record)
+                for name in spec.redact_fields:
+                    redaction = redactor.redact(record[name])
+                    record[name] = redaction.text
+                    redactions.update(redaction.counts)
+            kept.append(record)
+    report = KindReport(
+        received=len(records),
+        empty=len(records) - len(nonempty),
+        exact_duplicates=result.exact_duplicates,
+        near_duplicates=result.near_duplicates,
+        out=len(kept),
+        redactions=dict(sorted(redactions.items())),
+    )
+    ids = [r["id"] for r in nonempty]
+    twins = {ids[i]: ids[kept_twin(result.duplicate_of, i)] for i in result.duplicate_of}
+    return kept, report, twins
+
+
+def remap_gold(records: Sequence[Record], twins: dict[str, str]) -> tuple[list[Record], int]:
+    """Point gold_doc_ids at the kept twin of a removed duplicate document."""
+    remapped, changed = [], 0
+    for record in records:
+        gold = [twins.get(d, d) for d in record["gold_doc_ids"]]
+        changed += sum(d in twins for d in record["gold_doc_ids"])
+        remapped.append({**record, "gold_doc_ids": list(dict.fromkeys(gold))})
+    return remapped, changed
+
+
+# ---------------------------------------------------------------- I/O and run
+
+LIST_COLUMNS = frozenset({"gold_doc_ids", "must_include"})
+INPUT_COLUMNS = {"documents": DOCUMENT_COLUMNS, "sft": SFT_COLUMNS, "eval": EVAL_COLUMNS}
+OUTPUT_COLUMNS = {**INPUT_COLUMNS, "documents": (*DOCUMENT_COLUMNS, "content_hash")}
+
+
+def _cell(value: Any, is_list: bool) -> Any:
+    if is_list:
+        return [] if value is None else [str(v) for v in value]
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def read_records(path: Path, columns: Sequence[str]) -> list[Record]:
+    """Rows in id order; strings never null, list columns as lists of str."""
+    if not path.is_file():
+        raise UserError(f"'{path}' not found; run `tandem validate` first")
+    frame = pd.read_parquet(path)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(f"'{path}' lacks columns {missing}; re-run `tandem validate`")
+    rows = frame.to_dict("records")
+    records = [{c: _cell(row[c], c in LIST_COLUMNS) for c in columns} for row in rows]
+    return sorted(records, key=lambda r: r["id"])
+
+
+def _arrow_type(column: str) -> pa.DataType:
+    if column == "position":
+        return pa.int64()
+    return pa.list_(pa.string()) if column in LIST_COLUMNS else pa.string()
+
+
+def write_records(path: Path, records: Sequence[Record], columns: Sequence[str]) -> None:
+    """Exactly `columns`, typed; written aside and renamed, so no reader sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema([(c, _arrow_type(c)) for c in columns])
+    table = pa.Table.from_pylist([{c: r[c] for c in columns} for r in records], schema=schema)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class CurateReport:
+    documents: int
+    chunks: int
+    sft: int
+    eval: int
+    redactions: int
+    gold_remapped: int
+    seconds: float
+    kinds: dict[str, KindReport]
+    stage_seconds: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        """curation.json: the counts per kind, then the totals."""
+        return {
+            **{kind: report.to_json() for kind, report in self.kinds.items()},
+            "gold_remapped": self.gold_remapped,
+            "stage_seconds": self.stage_seconds,
+            "seconds": self.seconds,
+        }
+
+
+def load_tokenizer(params: Params) -> PreTrainedTokenizerBase:
+    from transformers import AutoTokenizer
+
+    from tasks.models import resolve_model_ref
+
+    return AutoTokenizer.from_pretrained(resolve_model_ref(params.embedding.model))
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 2)
+
+
+def run(params: Params) -> CurateReport:
+    started = time.perf_counter()
+    p, paths = params.curate, params.paths
+    specs, timings = kind_specs(p), Timings(float)
+    with _timed(timings, "read"):
+        src = paths.validated_dir
+        inputs = {k: read_records(src / f"{k}.parquet", INPUT_COLUMNS[k]) for k in KINDS}
+    redactor = Redactor(p.redact_entities, allow=p.redact_allow)
+    outputs: dict[str, list[Record]] = {}
+    reports: dict[str, KindReport] = {}
+
+    kind_started = time.perf_counter()
+    docs, report, twins = curate_records(
+        inputs["documents"], specs["documents"], p, redactor, timings
+    )
+    outputs["documents"] = [{**d, "content_hash": sha256_hex(d["text"])} for d in docs]
+    with _timed(timings, "chunk"):
+        chunks = chunk_documents(outputs["documents"], load_tokenizer(params), p)
+    reports["documents"] = replace(report, chunks=len(chunks), seconds=_since(kind_started))
+
+    gold_remapped = 0
+    for kind in ("sft", "eval"):
+        kind_started = time.perf_counter()
+        records, report, _ = curate_records(inputs[kind], specs[kind], p, redactor, timings)
+        outputs[kind], changed = remap_gold(records, twins)
+        reports[kind] = replace(report, seconds=_since(kind_started))
+        gold_remapped += changed
+
+    with _timed(timings, "write"):
+        dst = paths.curated_dir
+        for kind in KINDS:
+            write_records(dst / f"{kind}.parquet", outputs[kind], OUTPUT_COLUMNS[kind])
+        write_records(dst / "chunks.parquet", chunks, CHUNK_COLUMNS)
+    curated = CurateReport(
+        documents=len(outputs["documents"]),
+        chunks=len(chunks),
+        sft=len(outputs["sft"]),
+        eval=len(outputs["eval"]),
+        redactions=sum(sum(r.redactions.values()) for r in reports.values()),
+        gold_remapped=gold_remapped,
+        seconds=_since(started),
+        kinds=reports,
+        stage_seconds={stage: round(seconds, 2) for stage, seconds in timings.items()},
+    )
+    write_json_atomic(paths.reports_dir / "curation.json", curated.to_json())
+    log.info("curated: %s", json.dumps(curated.to_json()))
+    return curated

@@ -1,0 +1,314 @@
+"""PII detection and redaction with presidio-analyzer, fully offline.
+
+No spaCy model is downloaded or needed: the analyzer runs presidio's `NoOpNlpEngine` with
+pattern recognizers only. What each entity uses:
+
+- EMAIL_ADDRESS, CREDIT_CARD (Luhn-checked), IBAN_CODE (checksum-checked), IP_ADDRESS:
+  presidio's own recognizers. The email one validates the domain with tldextract, which by
+  default fetches the public suffix list over the network; ours reads tldextract's bundled
+  snapshot and never opens a socket.
+- PHONE_NUMBER: presidio's recognizer (python-phonenumbers, numbers it deems valid) on each run
+  of 7+ digits: national formats of PHONE_REGIONS, and +country-code numbers of any region.
+  phonenumbers rejects numbers in blocks its metadata lists as unallocated (about half of
+  random 07911 mobiles), so UK mobiles and US numbers are also caught by their shape. Local
+  numbers without an area code ("867-5309") are not found.
+- PERSON: `NameInContextRecognizer`, a heuristic for names where support text puts them:
+  greetings ("Hi Jane,", "Dear Mr Okafor,"), self-introductions ("I'm Jane Doe", "this is
+  ...", "my name is ...", "Jane Doe here,"), sign-offs ("Regards,\\nJane Doe", "Thanks, Jane")
+  and form fields ("Name: Jane Doe"). It misses names anywhere else ("ask Jane about it"),
+  names written in lower case, names after an unusual greeting, and a greeting's name not
+  followed by punctuation ("Hi Jane thanks"); it also redacts a capitalized non-name in those
+  places ("this is Larkspur Cloud"). No offline statistical NER is installed; an official
+  English spaCy model is not published on PyPI (only third-party re-uploads).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+import tldextract
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    LocalRecognizer,
+    Pattern,
+    PatternRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
+from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    PhoneRecognizer,
+)
+
+from tasks.errors import UserError
+
+LANGUAGE = "en"
+# National (no +country code) formats we look for: our customers write from the US and the UK;
+# each region is one more pass of phonenumbers over the text.
+PHONE_REGIONS = ("US", "GB")
+
+
+@functools.cache
+def offline_tld_extract() -> tldextract.TLDExtract:
+    """tldextract without the network: the public suffix list snapshot shipped in the package."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+class Guarded(EntityRecognizer):
+    """Mixin: skip a text at once where GUARD, a condition every match needs, does not hold.
+
+    Most support text holds no PII; a cheap search spares it the recognizer's full patterns.
+    """
+
+    GUARD: re.Pattern[str]
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[RecognizerResult]:
+        if not self.GUARD.search(text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts, *args, **kwargs)  # type: ignore[arg-type]
+
+
+# A run of digits and the punctuation numbers are written with, holding 7 or more digits: no
+# valid phone number, country code included, has fewer. Only these reach phonenumbers, whose
+# matcher spends ~25 µs per region on every digit group (dates, versions, ports) otherwise.
+_PHONE_CANDIDATE = re.compile(r"\+?\(?\d(?:[\s\-–—./()\[\]~]{0,4}\d){6,}")
+_ID_PREFIX = re.compile(r"\b[A-Za-z]+-\Z")
+
+
+class CandidatePhoneRecognizer(PhoneRecognizer):
+    """presidio's phone recognizer, run on each candidate digit run instead of the whole text.
+
+    Each run is passed with MARGIN characters either side: phonenumbers looks there to reject
+    timestamps ("2026-11-18 09:12") and numbers glued to letters. (A margin can hold a piece of
+    another run, but no piece that short is a valid number.)
+    """
+
+    MARGIN = 8
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[RecognizerResult]:
+        results = []
+        for candidate in _PHONE_CANDIDATE.finditer(text):
+            if _ID_PREFIX.search(text, max(0, candidate.start() - 12), candidate.start()):
+                continue  # INV-2026-09-0042 is an invoice, whatever phonenumbers thinks
+            start = max(0, candidate.start() - self.MARGIN)
+            window = text[start : candidate.end() + self.MARGIN]
+            for result in super().analyze(window, entities, nlp_artifacts):  # type: ignore[arg-type]
+                result.start += start
+                result.end += start
+                results.append(result)
+        return EntityRecognizer.remove_duplicates(results)
+
+
+class FormattedPhoneRecognizer(Guarded, PatternRecognizer):
+    """Phone numbers by their written shape alone, in allocated blocks or not."""
+
+    GUARD = _PHONE_CANDIDATE
+    SHAPES = (
+        Pattern("UK mobile", r"(?<![\w+-])(?:\+44[ ]?|0)7\d{3}[ ]?\d{6}\b", 0.4),
+        Pattern("NANP", r"(?<![\w+-])(?:\+1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}\b", 0.4),
+    )
+
+    def __init__(self) -> None:
+        super().__init__("PHONE_NUMBER", name="FormattedPhone", patterns=list(self.SHAPES))
+
+
+class OfflineEmailRecognizer(Guarded, EmailRecognizer):
+    """presidio's email recognizer whose domain check never downloads the suffix list."""
+
+    GUARD = re.compile("@")
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return offline_tld_extract()(pattern_text).fqdn != ""
+
+
+class GuardedIpRecognizer(Guarded, IpRecognizer):
+    # IPv4 is four dotted numbers; every IPv6 form has two colons with only hex between them.
+    GUARD = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|:[0-9A-Fa-f]{0,4}:")
+
+
+_NAME_WORD = r"\p{Lu}[\p{L}'’\-]*\p{Ll}"  # Jane, O'Brien, Anne-Marie, McKay, Zoë
+_NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
+_NAME_CONTEXTS = (
+    # greeting opening a line or sentence, the name then ending the phrase: "Hi Jane," "Dear
+    # Mr Okafor," ("hey When does ..." and "Hello Larkspur team," are not names)
+    rf"(?:^|[.!?:\"“(])[ \t]*(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening))[ \t]+"
+    rf"(?:(?i:mr|mrs|ms|mx|dr)\.?[ \t]+)?{_NAME}(?=[ \t]*(?:[,.!:;\"”)]|$))",
+    # self-introduction: "I'm Jane Doe", "this is Jane", "my name is Jane Doe"
+    rf"\b(?i:i'm|i’m|i am|this is|my name is|my name's)[ \t]+{_NAME}",
+    # "Jane Doe here," opening a line or sentence, or after a greeting
+    rf"(?:^|[.!?:\"“(]|\b(?i:hi|hello|hey),?)[ \t]*{_NAME}[ \t]+here\b",
+    # honorific anywhere: "Mr. Okafor", "Dr Singh"
+    rf"\b(?:Mr|Mrs|Ms|Mx|Dr)\.?[ \t]+{_NAME}",
+    # sign-off opening a line or following a sentence, the name on the same or the next line
+    rf"(?:^|[.!?])[ \t]*(?i:regards|best regards|kind regards|warm regards|best wishes|"
+    rf"thanks|thank you|many thanks|cheers|sincerely|yours truly|yours sincerely|best)"
+    rf"[ \t]*[,.!\-–—]?[ \t]*"
+    rf"(?:\n[ \t]*)?{_NAME}(?=[ \t]*(?:[,.!\"”')]|$))",
+    # a form field: "Name: Jane Doe", "Contact: Jane Doe"
+    rf"\b(?i:name|full name|customer name|contact|requester)[ \t]*:[ \t]*{_NAME}",
+)
+_WORD = regex.compile(r"\S+")
+_TRIGGER_WORD = re.compile(r"[\w'’]+")
+# Capitalized words that follow those contexts without being a name.
+_NOT_NAMES = frozenset(
+    {"All", "Everyone", "Team", "Support", "There", "Sir", "Madam", "Folks", "Guys", "Customer"}
+    | {"Admin", "Again", "Sorry", "Happy", "Glad", "Unable", "Just", "Still", "Also", "Not", "Now"}
+    | {"Here", "The", "This", "That", "It", "We", "You", "Our", "Your", "Please", "Regarding"}
+    | {"Urgent", "Important", "Critical", "Blocking", "Re", "Click", "Open", "Select", "Choose"}
+    | {"Go", "Tap", "See", "Press", "Enter", "Type", "Visit", "Use", "Check", "Sign", "Log"}
+)
+
+
+class NameInContextRecognizer(LocalRecognizer):
+    """PERSON from where support messages put names; see the module docstring for its limits."""
+
+    NAME = "NameInContext"
+    SCORE = 0.6
+    # The first word of every context above; a text with none of them is skipped at once.
+    TRIGGERS = frozenset(
+        {"hi", "hello", "hey", "dear", "good", "i'm", "i’m", "i", "this", "my", "mr", "mrs", "ms"}
+        | {"mx", "dr", "regards", "best", "kind", "warm", "thanks", "thank", "many", "cheers"}
+        | {"sincerely", "yours", "name", "full", "customer", "contact", "requester", "here"}
+    )
+
+    def __init__(self) -> None:
+        self._patterns = [regex.compile(p, regex.MULTILINE) for p in _NAME_CONTEXTS]
+        super().__init__(supported_entities=["PERSON"], supported_language=LANGUAGE, name=self.NAME)
+
+    def load(self) -> None:
+        """Nothing to load: the patterns are compiled in __init__."""
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> list[RecognizerResult]:
+        if self.TRIGGERS.isdisjoint(_TRIGGER_WORD.findall(text.lower())):
+            return []
+        results = []
+        for pattern in self._patterns:
+            for match in pattern.finditer(text):
+                words = [w.span() for w in _WORD.finditer(match.group("name"))]
+                while words and match.group("name")[slice(*words[-1])] in _NOT_NAMES:
+                    words.pop()
+                if not words or match.group("name")[slice(*words[0])] in _NOT_NAMES:
+                    continue
+                start = match.start("name")
+                results.append(
+                    RecognizerResult(
+                        "PERSON",
+                        start,
+                        start + words[-1][1],
+                        self.SCORE,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.NAME,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return EntityRecognizer.remove_duplicates(results)
+
+
+_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
+    "EMAIL_ADDRESS": lambda: [OfflineEmailRecognizer()],
+    "PHONE_NUMBER": lambda: [
+        CandidatePhoneRecognizer(supported_regions=PHONE_REGIONS),
+        FormattedPhoneRecognizer(),
+    ],
+    "CREDIT_CARD": lambda: [CreditCardRecognizer()],
+    "IBAN_CODE": lambda: [IbanRecognizer()],
+    "IP_ADDRESS": lambda: [GuardedIpRecognizer()],
+    "PERSON": lambda: [NameInContextRecognizer()],
+}
+SUPPORTED_ENTITIES = tuple(_RECOGNIZERS)
+
+
+@functools.lru_cache(maxsize=8)
+def build_analyzer(entities: tuple[str, ...]) -> AnalyzerEngine:
+    """One engine per entity set, built once per process."""
+    unknown = [e for e in entities if e not in _RECOGNIZERS]
+    if unknown:
+        raise UserError(
+            f"curate.redact_entities: unsupported {', '.join(unknown)}; "
+            f"choose from {', '.join(SUPPORTED_ENTITIES)}"
+        )
+    registry = RecognizerRegistry(
+        recognizers=[r for e in entities for r in _RECOGNIZERS[e]()], supported_languages=[LANGUAGE]
+    )
+    nlp_engine = NoOpNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "none"}])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str
+    counts: dict[str, int]
+
+
+class Redactor:
+    """Finds the configured entities; replaces each with a placeholder such as `<EMAIL_ADDRESS>`.
+
+    `allow` lists exact values that are never PII here, such as the company's own support line.
+    """
+
+    def __init__(self, entities: Sequence[str], allow: Sequence[str] = ()) -> None:
+        self.entities = tuple(dict.fromkeys(entities))
+        self.allow = list(allow)
+        self._analyzer = build_analyzer(self.entities) if self.entities else None
+        self._artifacts = (
+            self._analyzer.nlp_engine.process_text("", LANGUAGE) if self._analyzer else None
+        )
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        """Entities in text order, without overlaps: the surer, then the longer span wins."""
+        if self._analyzer is None or not text:
+            return []
+        found = self._analyzer.analyze(
+            text,
+            language=LANGUAGE,
+            entities=list(self.entities),
+            nlp_artifacts=self._artifacts,
+            allow_list=self.allow or None,
+        )
+        chosen: list[RecognizerResult] = []
+        for result in sorted(found, key=lambda r: (-r.score, r.start - r.end, r.start)):
+            if all(result.end <= c.start or result.start >= c.end for c in chosen):
+                chosen.append(result)
+        return sorted(chosen, key=lambda r: r.start)
+
+    def redact(self, text: str) -> Redaction:
+        found = self.find(text)
+        pieces, cursor = [], 0
+        for result in found:
+            pieces += [text[cursor : result.start], f"<{result.entity_type}>"]
+            cursor = result.end
+        pieces.append(text[cursor:])
+        return Redaction("".join(pieces), dict(Counter(r.entity_type for r in found)))
