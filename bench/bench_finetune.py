@@ -49,8 +49,16 @@ def synthetic_records(count: int) -> list[dict[str, Any]]:
         {
             "messages": [
                 {"role": "system", "content": "You are the support copilot of Larkspur Cloud."},
-                {"role": "user", "content": f"Context documents:\n[KB-{i:03d}] Plans\n{context[: 300 + 37 * (i % 9)]}\n\nQuestion: what does plan {i} cost?"},
-                {"role": "assistant", "content": f"Summary: It costs $14.\nSteps:\n1. Open Billing.\n2. Choose plan {i}.\nSources: [KB-{i:03d}]"},
+                {
+                    "role": "user",
+                    "content": f"Context documents:\n[KB-{i:03d}] Plans\n"
+                    f"{context[: 300 + 37 * (i % 9)]}\n\nQuestion: what does plan {i} cost?",
+                },
+                {
+                    "role": "assistant",
+                    "content": f"Summary: It costs $14.\nSteps:\n1. Open Billing.\n"
+                    f"2. Choose plan {i}.\nSources: [KB-{i:03d}]",
+                },
             ]
         }
         for i in range(count)
@@ -58,7 +66,15 @@ def synthetic_records(count: int) -> list[dict[str, Any]]:
 
 
 def measure(overrides: list[str], records: list[dict[str, Any]], steps: int) -> dict[str, float]:
-    params = load_params("params.yaml", [*overrides, f"finetune.max_steps={steps}", "finetune.save_steps=100000", "finetune.eval_steps=100000"])
+    params = load_params(
+        "params.yaml",
+        [
+            *overrides,
+            f"finetune.max_steps={steps}",
+            "finetune.save_steps=100000",
+            "finetune.eval_steps=100000",
+        ],
+    )
     trainer, _, device, precision = finetune.build_trainer(params, records, [])
     trainer.args.output_dir = "/tmp/tandem-bench-finetune"
     timer = StepTimer()
@@ -86,7 +102,11 @@ def loss_parity(records: list[dict[str, Any]]) -> dict[str, float]:
         fp32 = float(model(**batch).loss)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             bf16 = float(model(**batch).loss)
-    return {"fp32": round(fp32, 4), "bf16_autocast": round(bf16, 4), "relative_gap": round(abs(bf16 - fp32) / fp32, 4)}
+    return {
+        "fp32": round(fp32, 4),
+        "bf16_autocast": round(bf16, 4),
+        "relative_gap": round(abs(bf16 - fp32) / fp32, 4),
+    }
 
 
 def main() -> None:
@@ -95,11 +115,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--records", type=Path, default=Path("out/sft/train.jsonl"))
     args = parser.parse_args()
-    records = finetune.read_records(args.records) if args.records.is_file() else synthetic_records(64)
-    defaults = ["finetune.precision=fp32", "finetune.group_by_length=false", "finetune.pad_to_multiple_of=1"]
+    records = (
+        finetune.read_records(args.records) if args.records.is_file() else synthetic_records(64)
+    )
+    defaults = [
+        "finetune.precision=fp32",
+        "finetune.group_by_length=false",
+        "finetune.pad_to_multiple_of=1",
+    ]
     tuned = ["finetune.precision=auto"]
-    results = {"defaults_fp32": measure(defaults, records, args.steps), "tuned": measure(tuned, records, args.steps)}
-    speedup = results["tuned"]["tokens_per_second_median"] / results["defaults_fp32"]["tokens_per_second_median"]
+    results = {
+        "defaults_fp32": measure(defaults, records, args.steps),
+        "tuned": measure(tuned, records, args.steps),
+    }
+    speedup = (
+        results["tuned"]["tokens_per_second_median"]
+        / results["defaults_fp32"]["tokens_per_second_median"]
+    )
     results["speedup"] = {"tuned_over_defaults": round(speedup, 2)}
     results["loss_parity_same_batch"] = loss_parity(records)
     print(json.dumps(results, indent=2))

@@ -43,7 +43,9 @@ def summary_line(step: str, report: Any) -> str:
     fields = _plain(report)
     if not isinstance(fields, dict):
         return f"{step}: {fields}"
-    shown = [f"{k}={v}" for k, v in fields.items() if isinstance(v, int | float | str | bool) and v != ""]
+    shown = [
+        f"{k}={v}" for k, v in fields.items() if isinstance(v, int | float | str | bool) and v != ""
+    ]
     return f"{step}: " + ", ".join(shown)
 
 
@@ -55,7 +57,9 @@ def emit(step: str, report: Any, as_json: bool) -> None:
 
 
 @app.command("prepare-model")
-def prepare_model_cmd(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def prepare_model_cmd(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Convert the base model (e.g. the GGUF SmolLM2) once into a safetensors directory."""
     from tasks.models import prepare_model
 
@@ -63,7 +67,9 @@ def prepare_model_cmd(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = No
 
 
 @app.command()
-def validate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def validate(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Validate every input with Great Expectations; quarantine bad rows with reasons."""
     from tasks import validate as step
 
@@ -71,7 +77,9 @@ def validate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_js
 
 
 @app.command()
-def curate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def curate(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Normalize, deduplicate, redact PII and chunk."""
     from tasks import curate as step
 
@@ -82,8 +90,12 @@ def curate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json
 def index(
     params: ParamsOpt = Path("params.yaml"),
     set_: SetOpt = None,
-    full: Annotated[bool, typer.Option("--full", help="rebuild into a new version, then switch")] = False,
-    rollback: Annotated[bool, typer.Option("--rollback", help="switch back to the previous version")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="rebuild into a new version, then switch")
+    ] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="switch back to the previous version")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Sync the curated chunks into Qdrant incrementally (or rebuild, or roll back)."""
@@ -95,7 +107,9 @@ def index(
 
 
 @app.command("build-sft")
-def build_sft(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def build_sft(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Turn curated sft examples into retrieval-shaped training records."""
     from tasks import sft as step
 
@@ -106,7 +120,9 @@ def build_sft(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_j
 def finetune(
     params: ParamsOpt = Path("params.yaml"),
     set_: SetOpt = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue from the last checkpoint")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue from the last checkpoint")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """LoRA fine-tune the base model on the sft records; tracked in MLflow."""
@@ -116,7 +132,9 @@ def finetune(
 
 
 @app.command()
-def evaluate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def evaluate(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Compare base, base+RAG, fine-tuned and fine-tuned+RAG on the eval set."""
     from tasks import evaluate as step
 
@@ -127,7 +145,9 @@ def evaluate(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_js
 
 
 @app.command()
-def register(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False) -> None:
+def register(
+    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
     """Register the whole copilot in MLflow as alias `challenger`."""
     from tasks import register as step
 
@@ -138,7 +158,9 @@ def register(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_js
 def promote(
     params: ParamsOpt = Path("params.yaml"),
     set_: SetOpt = None,
-    force: Annotated[str | None, typer.Option("--force", help="move `champion` to this version")] = None,
+    force: Annotated[
+        str | None, typer.Option("--force", help="move `champion` to this version")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Move `champion` to the challenger if it passes the gate (or to --force VERSION)."""
@@ -153,7 +175,9 @@ def search(
     params: ParamsOpt = Path("params.yaml"),
     set_: SetOpt = None,
     customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
-    at: Annotated[str | None, typer.Option("--at", help="ISO time the facts must be valid at")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO time the facts must be valid at")
+    ] = None,
     k: Annotated[int | None, typer.Option("--k", help="number of chunks")] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -83,8 +83,10 @@ def run_demo(params: Params, echo: Echo) -> None:
         f"(full index: {full_index_seconds:.1f}s; validate+curate+index: "
         f"{time.perf_counter() - started:.1f}s)"
     )
-    echo(f"\n== 4. the same question after the change (old fact: {script['old_fact']}, "
-         f"new fact: {script['new_fact']}); no retraining")
+    echo(
+        f"\n== 4. the same question after the change (old fact: {script['old_fact']}, "
+        f"new fact: {script['new_fact']}); no retraining"
+    )
     after = ask_and_show(params, script["changed_question"], "", echo)
     shown = script["new_fact"] in after.answer
     echo(f"new fact {'appears' if shown else 'does NOT appear'} in the answer")

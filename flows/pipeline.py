@@ -43,5 +43,7 @@ def run_all(params: Params, echo: Callable[[str], None] | None = None) -> dict[s
             echo(f"{summary_line(name, reports[name])}  [{timings[name]:.1f}s]")
             if name == "evaluate":
                 echo(render_eval_table(reports[name].configs, reports[name].primary_metric))
-    write_report(params.paths.reports_dir, "pipeline", {"seconds": timings, "total": sum(timings.values())})
+    write_report(
+        params.paths.reports_dir, "pipeline", {"seconds": timings, "total": sum(timings.values())}
+    )
     return reports

@@ -25,7 +25,9 @@ def ask_registered(params: Params, question: str, customer_id: str, model_uri: s
     return Answer(question, customer_id, row["answer"], sources, tuple(row["retrieved"]), model_uri)
 
 
-def run(params: Params, question: str, customer_id: str = "", model_uri: str | None = None) -> Answer:
+def run(
+    params: Params, question: str, customer_id: str = "", model_uri: str | None = None
+) -> Answer:
     from tasks.finetune import adapter_dir
 
     if not question.strip():

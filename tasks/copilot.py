@@ -47,8 +47,14 @@ def gather_context(
     incidents. The retriever's filters keep other customers' data and expired facts out."""
     hits = list(retriever.search(question, customer_id=customer_id, at=at, k=k))
     if customer_id:
-        profile = retriever.search(question, customer_id=customer_id, at=at, k=1, sources=("customer",))
-        own = [h for h in profile if h.customer_id == customer_id and h.doc_id not in {x.doc_id for x in hits}]
+        profile = retriever.search(
+            question, customer_id=customer_id, at=at, k=1, sources=("customer",)
+        )
+        own = [
+            h
+            for h in profile
+            if h.customer_id == customer_id and h.doc_id not in {x.doc_id for x in hits}
+        ]
         hits = own + hits[: max(1, k - len(own))]
     return hits
 
@@ -87,17 +93,24 @@ class Copilot:
 
         p = self.params
         contexts = [
-            gather_context(self.retriever, q, c, p.retrieve.k) for q, c in zip(questions, customer_ids, strict=True)
+            gather_context(self.retriever, q, c, p.retrieve.k)
+            for q, c in zip(questions, customer_ids, strict=True)
         ]
         conversations = [
             build_messages(p.prompt.system, q, hits, p.prompt.context_chars, c)
             for q, c, hits in zip(questions, customer_ids, contexts, strict=True)
         ]
         texts = generate(
-            self.model, self.tokenizer, conversations, p.generate.max_new_tokens, p.generate.batch_size
+            self.model,
+            self.tokenizer,
+            conversations,
+            p.generate.max_new_tokens,
+            p.generate.batch_size,
         )
         return [
-            Answer(q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits), self.model_name)
+            Answer(
+                q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits), self.model_name
+            )
             for q, c, text, hits in zip(questions, customer_ids, texts, contexts, strict=True)
         ]
 

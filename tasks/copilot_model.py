@@ -24,9 +24,13 @@ class CopilotModel(PythonModel):
 
         config = dict(context.model_config)
         params = parse_params(config["params"], origin="registered model config")
-        self.copilot = Copilot(params, Path(context.artifacts["adapter"]), config.get("model_name", ""))
+        self.copilot = Copilot(
+            params, Path(context.artifacts["adapter"]), config.get("model_name", "")
+        )
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         questions = [str(q) for q in frame["question"]]
         customers = (

@@ -61,9 +61,15 @@ def score_retrieval(
 ) -> dict[str, float]:
     docs = [[h.doc_id for h in per_question] for per_question in hits]
     return {
-        f"recall@{k}": metrics.mean([metrics.recall_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]),
-        "mrr": metrics.mean([metrics.mrr(d, e.gold_doc_ids) for d, e in zip(docs, examples, strict=True)]),
-        f"ndcg@{k}": metrics.mean([metrics.ndcg_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]),
+        f"recall@{k}": metrics.mean(
+            [metrics.recall_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
+        ),
+        "mrr": metrics.mean(
+            [metrics.mrr(d, e.gold_doc_ids) for d, e in zip(docs, examples, strict=True)]
+        ),
+        f"ndcg@{k}": metrics.mean(
+            [metrics.ndcg_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
+        ),
     }
 
 
@@ -155,7 +161,9 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         gen = params.generate
         if config.startswith("base"):
             with model.disable_adapter():
-                answers = generate(model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config)
+                answers = generate(
+                    model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config
+                )
         else:
             answers = generate(model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config)
         for example, answer, per_question in zip(examples, answers, hits, strict=True):

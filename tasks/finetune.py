@@ -37,7 +37,9 @@ def tokenize_record(
     the model learns from.
     """
     *prompt_messages, answer = record["messages"]
-    prompt = tokenizer.apply_chat_template(prompt_messages, tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        prompt_messages, tokenize=False, add_generation_prompt=True
+    )
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     end = tokenizer.eos_token or ""
     response_ids = tokenizer(answer["content"] + end, add_special_tokens=False)["input_ids"]
@@ -154,9 +156,16 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
         remove_unused_columns=False,
     )
     collator = DataCollatorForSeq2Seq(
-        tokenizer, padding=True, pad_to_multiple_of=p.pad_to_multiple_of, label_pad_token_id=IGNORE_INDEX
+        tokenizer,
+        padding=True,
+        pad_to_multiple_of=p.pad_to_multiple_of,
+        label_pad_token_id=IGNORE_INDEX,
     )
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience)] if has_val else []
+    callbacks = (
+        [EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience)]
+        if has_val
+        else []
+    )
     trainer = Trainer(
         model=model,
         args=args,
@@ -220,7 +229,9 @@ def finetune(params: Params, resume: bool = False) -> FinetuneReport:
     )
     write_json_atomic(out / "training_summary.json", report)
     write_json_atomic(params.paths.reports_dir / "finetune_history.json", history)
-    log.info("trained %d steps in %.0fs (%.0f tokens/s)", report.steps, wall, report.tokens_per_second)
+    log.info(
+        "trained %d steps in %.0fs (%.0f tokens/s)", report.steps, wall, report.tokens_per_second
+    )
     del result
     return report
 

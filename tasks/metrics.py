@@ -1,4 +1,5 @@
-"""Retrieval and answer metrics. ROUGE comes from rouge-score; the rest are defined by our format."""
+"""Retrieval and answer metrics. ROUGE comes from rouge-score; the rest are defined by our
+format."""
 
 from __future__ import annotations
 

@@ -150,7 +150,9 @@ def prepare_model(params: Params) -> PrepareModelReport:
     model.save_pretrained(target)
     tokenizer.save_pretrained(target)
     parameters = sum(p.numel() for p in model.parameters())
-    write_json_atomic(marker, {"source": source, "parameters": parameters, "version": PREPARE_VERSION})
+    write_json_atomic(
+        marker, {"source": source, "parameters": parameters, "version": PREPARE_VERSION}
+    )
     report = PrepareModelReport(
         source, str(target), parameters, round(time.perf_counter() - started, 2), reused=False
     )
@@ -164,7 +166,9 @@ def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase,
 
     model_dir = base_model_dir(params)
     if not (model_dir / PREPARED_MARKER).is_file():
-        raise UserError(f"base model not prepared in '{model_dir}'; run `tandem prepare-model` first")
+        raise UserError(
+            f"base model not prepared in '{model_dir}'; run `tandem prepare-model` first"
+        )
     configure_threads(params.model)
     device = pick_device(params.model.device)
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -91,7 +91,9 @@ class ValidateParams(Section):
     @model_validator(mode="after")
     def _bounds(self) -> ValidateParams:
         if self.min_chars > self.max_chars:
-            raise ValueError(f"min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})")
+            raise ValueError(
+                f"min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})"
+            )
         return self
 
 
@@ -109,7 +111,8 @@ class CurateParams(Section):
     def _overlap(self) -> CurateParams:
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})"
+                f"chunk_overlap ({self.chunk_overlap}) must be below "
+                f"chunk_tokens ({self.chunk_tokens})"
             )
         for pattern in self.boilerplate_patterns:
             try:

@@ -33,12 +33,16 @@ def metric_of(tags: dict[str, str], config: str, metric: str) -> float | None:
     return float(value) if value is not None else None
 
 
-def decide(challenger: dict[str, str], champion: dict[str, str] | None, gate: GateParams) -> GateDecision:
+def decide(
+    challenger: dict[str, str], champion: dict[str, str] | None, gate: GateParams
+) -> GateDecision:
     """Pure: the gate on two versions' tags (champion None when there is none yet)."""
     metric = gate.primary_metric
     mine = metric_of(challenger, BOTH, metric)
     if mine is None:
-        return GateDecision(False, (f"challenger has no eval.{BOTH}.{metric} tag; evaluate it first",))
+        return GateDecision(
+            False, (f"challenger has no eval.{BOTH}.{metric} tag; evaluate it first",)
+        )
     numbers = {f"challenger.{BOTH}": mine}
     reasons = []
     for rival in ("base+rag", "finetuned"):
@@ -55,7 +59,8 @@ def decide(challenger: dict[str, str], champion: dict[str, str] | None, gate: Ga
             numbers["champion"] = best
             if mine <= best or mine - best < gate.min_gain:  # "beats" is strict, even at min_gain 0
                 reasons.append(
-                    f"{metric}={mine:.4f} does not beat the champion's {best:.4f} by min_gain={gate.min_gain}"
+                    f"{metric}={mine:.4f} does not beat the champion's {best:.4f} "
+                    f"by min_gain={gate.min_gain}"
                 )
     if reasons:
         return GateDecision(False, tuple(reasons), numbers)
@@ -112,7 +117,9 @@ def promote(params: Params, force_version: str | None = None) -> PromoteReport:
     decision = decide(challenger.tags, champion_tags, params.gate)  # type: ignore[attr-defined]
     reasons = "; ".join(decision.reasons)
     numbers = ", ".join(f"{k}={v:.4f}" for k, v in decision.numbers.items())
-    client.set_model_version_tag(name, version, "gate.decision", "promoted" if decision.promote else "rejected")
+    client.set_model_version_tag(
+        name, version, "gate.decision", "promoted" if decision.promote else "rejected"
+    )
     client.set_model_version_tag(name, version, "gate.reasons", reasons)
     client.set_model_version_tag(name, version, "gate.numbers", numbers)
     client.update_model_version(

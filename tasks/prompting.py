@@ -1,4 +1,5 @@
-"""The one prompt format: used to build sft records, to evaluate, to answer and in the registered model.
+"""The one prompt format: used to build sft records, to evaluate, to answer, and inside the
+registered model.
 
 Training on exactly the prompts the copilot sees at inference (retrieved context included) is
 what lets fine-tuning and retrieval work together (RAFT, Zhang et al. 2024).
@@ -20,7 +21,11 @@ def format_context(hits: Sequence[Hit], context_chars: int) -> str:
         return NO_CONTEXT
     blocks = []
     for hit in hits:
-        text = hit.text if len(hit.text) <= context_chars else hit.text[:context_chars].rstrip() + " ..."
+        text = (
+            hit.text
+            if len(hit.text) <= context_chars
+            else hit.text[:context_chars].rstrip() + " ..."
+        )
         blocks.append(f"[{hit.doc_id}] {hit.title}\n{text}")
     return "\n\n".join(blocks)
 

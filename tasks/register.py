@@ -62,7 +62,9 @@ def eval_tags(eval_report: dict[str, Any]) -> dict[str, str]:
         for metric, value in values.items()
         if value == value  # skip nan
     }
-    tags.update({f"eval.retrieval.{m}": f"{v:.4f}" for m, v in eval_report["retrieval"].items() if v == v})
+    tags.update(
+        {f"eval.retrieval.{m}": f"{v:.4f}" for m, v in eval_report["retrieval"].items() if v == v}
+    )
     tags["eval.questions"] = str(eval_report["questions"])
     return tags
 
@@ -137,7 +139,10 @@ def run(params: Params) -> RegisterReport:
 
     eval_path = params.paths.reports_dir / "eval.json"
     if not eval_path.is_file():
-        raise UserError(f"'{eval_path}' not found; run `tandem evaluate` first (only evaluated models are registered)")
+        raise UserError(
+            f"'{eval_path}' not found; run `tandem evaluate` first "
+            "(only evaluated models are registered)"
+        )
     report = register(params, adapter_dir(params), read_json(eval_path))
     write_report(params.paths.reports_dir, "register", report)
     return report

@@ -76,7 +76,11 @@ def make_record(
         response = p.abstain_response
     rng.shuffle(context)
     messages = build_messages(
-        params.prompt.system, example.prompt, context, params.prompt.context_chars, example.customer_id
+        params.prompt.system,
+        example.prompt,
+        context,
+        params.prompt.context_chars,
+        example.customer_id,
     )
     messages.append({"role": "assistant", "content": response})
     return SftRecord(
@@ -133,7 +137,9 @@ def write_jsonl(path: Path, records: list[SftRecord]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for r in records:
-            handle.write(json.dumps({**r.__dict__, "messages": list(r.messages)}, ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps({**r.__dict__, "messages": list(r.messages)}, ensure_ascii=False) + "\n"
+            )
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,9 @@ def run(params: Params) -> BuildSftReport:
         val=len(val),
         oracle=sum(r.oracle for r in records),
         abstain=sum(not r.oracle for r in records),
-        mean_context_docs=round(sum(len(r.context_doc_ids) for r in records) / max(1, len(records)), 2),
+        mean_context_docs=round(
+            sum(len(r.context_doc_ids) for r in records) / max(1, len(records)), 2
+        ),
         seconds=round(time.perf_counter() - started, 2),
     )
     write_report(params.paths.reports_dir, "build_sft", report)

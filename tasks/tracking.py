@@ -121,7 +121,11 @@ def log_finetune_run(params: Params, report: FinetuneReport) -> str:
                 "trainable_params": report.trainable_params,
                 "train_tokens": report.train_tokens,
                 "steps": report.steps,
-                **({"final_val_loss": report.final_val_loss} if report.final_val_loss is not None else {}),
+                **(
+                    {"final_val_loss": report.final_val_loss}
+                    if report.final_val_loss is not None
+                    else {}
+                ),
                 **(
                     {"final_train_loss": report.final_train_loss}
                     if report.final_train_loss is not None
@@ -144,7 +148,9 @@ def log_eval_run(params: Params, report: Any, reports_dir: Path) -> str:
         )
         mlflow.log_params({"questions": report.questions, "primary_metric": report.primary_metric})
         for config, values in report.configs.items():
-            mlflow.log_metrics({f"{config.replace('+', '_')}.{m}": v for m, v in values.items() if v == v})
+            mlflow.log_metrics(
+                {f"{config.replace('+', '_')}.{m}": v for m, v in values.items() if v == v}
+            )
         mlflow.log_metrics({f"retrieval.{m}": v for m, v in report.retrieval.items() if v == v})
         for name in ("eval_questions.csv", "eval.png"):
             mlflow.log_artifact(str(reports_dir / name))

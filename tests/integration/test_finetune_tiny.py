@@ -22,8 +22,16 @@ def write_records(sft_dir: Path, count: int) -> None:
             for i in range(n):
                 messages = [
                     {"role": "system", "content": "You are the support copilot."},
-                    {"role": "user", "content": f"Context documents:\n[KB-{i:03d}] Plan\nThe plan costs ${i}.\n\nQuestion: price {i}?"},
-                    {"role": "assistant", "content": f"Summary: It costs ${i}.\nSteps:\n1. Open Billing.\nSources: [KB-{i:03d}]"},
+                    {
+                        "role": "user",
+                        "content": f"Context documents:\n[KB-{i:03d}] Plan\n"
+                        f"The plan costs ${i}.\n\nQuestion: price {i}?",
+                    },
+                    {
+                        "role": "assistant",
+                        "content": f"Summary: It costs ${i}.\nSteps:\n1. Open Billing.\n"
+                        f"Sources: [KB-{i:03d}]",
+                    },
                 ]
                 handle.write(json.dumps({"id": f"{name}-{i}", "messages": messages}) + "\n")
 

@@ -18,7 +18,9 @@ def tags(both: float, base_rag: float, finetuned: float) -> dict[str, str]:
     }
 
 
-def test_first_challenger_passes_when_it_beats_both_halves(make_params: Callable[..., Params]) -> None:
+def test_first_challenger_passes_when_it_beats_both_halves(
+    make_params: Callable[..., Params],
+) -> None:
     decision = decide(tags(0.6, 0.4, 0.3), None, make_params().gate)
     assert decision.promote
 

@@ -10,7 +10,11 @@ from tasks import metrics
 
 pytestmark = pytest.mark.unit
 
-GOOD = "Summary: The Business plan costs $14 per user per month.\nSteps:\n1. Open Billing.\n2. Pick a plan.\nSources: [KB-012] [POL-003]"
+GOOD = (
+    "Summary: The Business plan costs $14 per user per month.\n"
+    "Steps:\n1. Open Billing.\n2. Pick a plan.\n"
+    "Sources: [KB-012] [POL-003]"
+)
 
 
 def test_recall_mrr_ndcg_by_hand() -> None:
@@ -37,7 +41,9 @@ def test_rouge_l_uses_longest_common_subsequence() -> None:
 
 
 def test_must_include_is_case_insensitive_share() -> None:
-    assert metrics.must_include_coverage("Costs $14, renews in 30 Days", ["$14", "30 days", "E-4012"]) == pytest.approx(2 / 3)
+    assert metrics.must_include_coverage(
+        "Costs $14, renews in 30 Days", ["$14", "30 days", "E-4012"]
+    ) == pytest.approx(2 / 3)
     assert math.isnan(metrics.must_include_coverage("x", []))
 
 
@@ -50,7 +56,10 @@ def test_format_adherence() -> None:
 
 def test_citation_precision() -> None:
     # cites KB-012 (shown and gold) and POL-003 (gold, but not shown): 1/2
-    assert metrics.citation_precision(GOOD, retrieved=["KB-012", "KB-5"], gold=["KB-012", "POL-003"]) == 0.5
+    assert (
+        metrics.citation_precision(GOOD, retrieved=["KB-012", "KB-5"], gold=["KB-012", "POL-003"])
+        == 0.5
+    )
     assert math.isnan(metrics.citation_precision("no citations", ["KB-1"], ["KB-1"]))
 
 

@@ -22,7 +22,9 @@ def test_repo_params_load_and_are_frozen() -> None:
 
 
 def test_override_parses_yaml_values_like_dvc() -> None:
-    params = load_params(PARAMS, ["finetune.lora.r=8", "index.exact=true", "retrieve.visibility=[public]"])
+    params = load_params(
+        PARAMS, ["finetune.lora.r=8", "index.exact=true", "retrieve.visibility=[public]"]
+    )
     assert params.finetune.lora.r == 8
     assert params.index.exact is True
     assert params.retrieve.visibility == ("public",)
@@ -61,7 +63,7 @@ def test_unknown_key_in_file_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_file_names_it() -> None:
-    with pytest.raises(ParamsError, match="missing.yaml"):
+    with pytest.raises(ParamsError, match=r"missing\.yaml"):
         load_params("missing.yaml")
 
 
@@ -74,7 +76,11 @@ def test_missing_file_names_it() -> None:
 )
 def test_cli_exits_2_with_one_line_and_no_traceback(args: list[str], expected: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=120
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 2
     assert expected in result.stderr

@@ -28,7 +28,9 @@ HITS = [hit("KB-007"), hit("KB-100"), hit("KB-100"), hit("KB-200"), hit("KB-300"
 GOLD = {"KB-007": hit("KB-007", "gold text")}
 
 
-def test_oracle_record_has_gold_and_distractors_and_cites_gold(make_params: Callable[..., Params]) -> None:
+def test_oracle_record_has_gold_and_distractors_and_cites_gold(
+    make_params: Callable[..., Params],
+) -> None:
     params = make_params("sft.oracle_fraction=1.0", "sft.num_distractors=2")
     record = make_record(EXAMPLE, HITS, GOLD, params)
     assert record.oracle
@@ -59,7 +61,9 @@ def test_records_are_deterministic_for_a_seed_and_oracle_share_follows_param(
 
 
 def test_cite_gold_rewrites_sources_line() -> None:
-    assert cite_gold("Summary: x\nSources: KB-1, KB-2", ["KB-1", "POL-2"]).endswith("Sources: [KB-1] [POL-2]")
+    assert cite_gold("Summary: x\nSources: KB-1, KB-2", ["KB-1", "POL-2"]).endswith(
+        "Sources: [KB-1] [POL-2]"
+    )
     assert cite_gold("Summary: x", []).endswith("Sources: none")
 
 
