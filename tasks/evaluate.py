@@ -61,13 +61,13 @@ def score_retrieval(
 ) -> dict[str, float]:
     docs = [[h.doc_id for h in per_question] for per_question in hits]
     return {
-        f"recall@{k}": metrics.mean(
+        f"recall_at_{k}": metrics.mean(
             [metrics.recall_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
         ),
         "mrr": metrics.mean(
             [metrics.mrr(d, e.gold_doc_ids) for d, e in zip(docs, examples, strict=True)]
         ),
-        f"ndcg@{k}": metrics.mean(
+        f"ndcg_at_{k}": metrics.mean(
             [metrics.ndcg_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
         ),
     }

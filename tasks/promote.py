@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tasks import tracking
 from tasks.errors import UserError
 from tasks.params import GateParams, Params
-from tasks.register import CHALLENGER, CHAMPION
+from tasks.register import CHALLENGER, CHAMPION, eval_tag
 from tasks.reports import write_report
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class GateDecision:
 
 
 def metric_of(tags: dict[str, str], config: str, metric: str) -> float | None:
-    value = tags.get(f"eval.{config}.{metric}")
+    value = tags.get(eval_tag(config, metric))
     return float(value) if value is not None else None
 
 
@@ -41,14 +41,14 @@ def decide(
     mine = metric_of(challenger, BOTH, metric)
     if mine is None:
         return GateDecision(
-            False, (f"challenger has no eval.{BOTH}.{metric} tag; evaluate it first",)
+            False, (f"challenger has no {eval_tag(BOTH, metric)} tag; evaluate it first",)
         )
     numbers = {f"challenger.{BOTH}": mine}
     reasons = []
     for rival in ("base+rag", "finetuned"):
         theirs = metric_of(challenger, rival, metric)
         if theirs is None:
-            reasons.append(f"missing eval.{rival}.{metric}")
+            reasons.append(f"missing {eval_tag(rival, metric)}")
             continue
         numbers[f"challenger.{rival}"] = theirs
         if mine < theirs:

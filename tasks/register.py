@@ -54,10 +54,15 @@ def requirements() -> list[str]:
     return pins
 
 
+def eval_tag(config: str, metric: str) -> str:
+    """MLflow keys allow no '+': `finetuned+rag` is tagged as `eval.finetuned_rag.<metric>`."""
+    return f"eval.{config.replace('+', '_')}.{metric}"
+
+
 def eval_tags(eval_report: dict[str, Any]) -> dict[str, str]:
     """The evaluation numbers, as tags on the model version: what the gate compares."""
     tags = {
-        f"eval.{config}.{metric}": f"{value:.4f}"
+        eval_tag(config, metric): f"{value:.4f}"
         for config, values in eval_report["configs"].items()
         for metric, value in values.items()
         if value == value  # skip nan

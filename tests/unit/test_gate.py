@@ -12,8 +12,8 @@ pytestmark = pytest.mark.unit
 
 def tags(both: float, base_rag: float, finetuned: float) -> dict[str, str]:
     return {
-        "eval.finetuned+rag.answer_score": str(both),
-        "eval.base+rag.answer_score": str(base_rag),
+        "eval.finetuned_rag.answer_score": str(both),
+        "eval.base_rag.answer_score": str(base_rag),
         "eval.finetuned.answer_score": str(finetuned),
     }
 

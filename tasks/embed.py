@@ -1,0 +1,100 @@
+"""Text -> unit vectors with the sentence-transformers embedder (`embedding.backend`: torch or
+onnx-int8, the latter exported once and cached in models_dir/embedder-onnx-int8)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tasks.params import Params
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+PROGRESS_MIN_TEXTS = 300  # below this a progress bar is noise
+ONNX_DIR = "embedder-onnx-int8"
+ONNX_MARKER = "tandem_onnx.json"
+
+
+def load_embedder(params: Params) -> SentenceTransformer:
+    if params.embedding.backend == "onnx-int8":
+        return load_onnx_int8(params)
+    from tasks.models import load_embedder as load_torch_embedder
+
+    return load_torch_embedder(params)
+
+
+def embedding_dim(model: SentenceTransformer) -> int:
+    named = getattr(model, "get_embedding_dimension", None)  # sentence-transformers >= 5.4
+    dim = named() if named else model.get_sentence_embedding_dimension()
+    if not dim:
+        raise ValueError("the embedder does not report its output dimension")
+    return int(dim)
+
+
+def embed_texts(model: SentenceTransformer, texts: Sequence[str], batch_size: int) -> np.ndarray:
+    """(len(texts), dim) float32, L2-normalized, so cosine similarity is a dot product."""
+    if not texts:
+        return np.zeros((0, embedding_dim(model)), dtype=np.float32)
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=len(texts) > PROGRESS_MIN_TEXTS and not os.environ.get("TQDM_DISABLE"),
+    )
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not np.isfinite(vectors).all():  # qdrant accepts NaN vectors silently
+        raise ValueError("the embedder returned non-finite values")
+    return vectors
+
+
+def onnx_int8_flavour() -> str:
+    """The int8 kernels this CPU runs fastest (sentence-transformers' quantization presets)."""
+    if platform.machine().lower() in ("arm64", "aarch64"):
+        return "arm64"
+    cpuinfo = Path("/proc/cpuinfo")
+    return "avx512_vnni" if cpuinfo.exists() and "avx512_vnni" in cpuinfo.read_text() else "avx2"
+
+
+def load_onnx_int8(params: Params) -> SentenceTransformer:
+    """The embedder as dynamically quantized int8 ONNX on CPU, exported once (~15 s) into
+    models_dir/embedder-onnx-int8 and reused while its source and CPU flavour stay the same."""
+    from filelock import FileLock
+    from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+    from tasks.models import resolve_model_ref
+    from tasks.reports import read_json, write_json_atomic
+
+    source = resolve_model_ref(params.embedding.model)
+    flavour = onnx_int8_flavour()
+    target = params.paths.models_dir / ONNX_DIR
+    marker = target / ONNX_MARKER
+    wanted = {"source": source, "quantization": flavour}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(target.parent / f".{ONNX_DIR}.lock"):
+        if not (marker.is_file() and read_json(marker) == wanted):
+            log.info("exporting %s to int8 ONNX (%s) in %s", source, flavour, target)
+            staging = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIR}-", dir=target.parent))
+            exported = SentenceTransformer(source, backend="onnx", device="cpu")
+            exported.save_pretrained(str(staging))
+            export_dynamic_quantized_onnx_model(exported, flavour, str(staging))
+            write_json_atomic(staging / ONNX_MARKER, wanted)
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+    return SentenceTransformer(
+        str(target),
+        backend="onnx",
+        device="cpu",
+        model_kwargs={"file_name": f"onnx/model_qint8_{flavour}.onnx"},
+    )
