@@ -1,4 +1,5 @@
-"""Time `curate.run` on synthetic validated data: 50,000 documents of ~600 characters by default.
+"""Time `validate.run` then `curate.run` on synthetic raw input: 50,000 documents of ~600
+characters by default, written as JSONL in the input contract.
 
     python bench/bench_curate.py [--docs 50000] [--shared 0.5] [--html 0.1] [--sft 2000]
 
@@ -21,11 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
-from tasks import curate
+from tasks import curate, validate
 from tasks.params import load_params
-from tasks.schema import DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
+from tasks.schema import DOCUMENT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = (  # noqa: SIM905
@@ -83,6 +82,16 @@ def make_documents(n: int, shared: float, html: float, rng: random.Random) -> li
     return docs
 
 
+def raw_document(doc: dict[str, str]) -> dict[str, str]:
+    """A validated row back in the input contract: HTML bodies as text, no derived columns."""
+    return {k: v for k, v in doc.items() if k not in ("metadata", "source_file") and v != ""}
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=50_000)
@@ -95,19 +104,23 @@ def main() -> None:
         params = load_params(
             REPO / "params.yaml", [f"paths.source_dir={tmp}", f"paths.out_dir={tmp}/out"]
         )
-        validated = params.paths.validated_dir
-        validated.mkdir(parents=True)
         docs = make_documents(args.docs, args.shared, args.html, rng)
-        frame = pd.DataFrame(docs, columns=list(DOCUMENT_COLUMNS))
-        frame.to_parquet(validated / "documents.parquet")
         sft = [
             {"id": f"S-{i:05d}", "prompt": f"Hi Jane, {body(rng, 300)} Mail jane{i}@example.com",
-             "response": body(rng, 300), "task_type": "qa", "customer_id": "",
-             "gold_doc_ids": [docs[i]["id"]]}
+             "response": body(rng, 300), "task_type": "qa", "gold_doc_ids": [docs[i]["id"]]}
             for i in range(args.sft)
         ]  # fmt: skip
-        pd.DataFrame(sft, columns=list(SFT_COLUMNS)).to_parquet(validated / "sft.parquet")
-        pd.DataFrame([], columns=list(EVAL_COLUMNS)).to_parquet(validated / "eval.parquet")
+        source = Path(tmp)
+        write_jsonl(source / "documents" / "docs.jsonl", [raw_document(d) for d in docs])
+        write_jsonl(source / "sft" / "sft.jsonl", sft)
+        write_jsonl(source / "eval" / "eval.jsonl", [])
+
+        started, started_cpu = time.perf_counter(), time.process_time()
+        validation = validate.run(params)
+        validate_wall = time.perf_counter() - started
+        validate_cpu = time.process_time() - started_cpu
+        print(f"validate.run: wall {validate_wall:.1f} s, cpu {validate_cpu:.1f} s, "
+              f"read {validation.read}, quarantined {validation.quarantined}")
 
         cpu: dict[str, float] = defaultdict(float)
         timed = curate._timed
@@ -125,6 +138,7 @@ def main() -> None:
         wall, total_cpu = time.perf_counter() - started, time.process_time() - started_cpu
         print(f"documents={args.docs} shared={args.shared} html={args.html} sft={args.sft}")
         print(f"curate.run: wall {wall:.1f} s, cpu {total_cpu:.1f} s")
+        print(f"validate + curate: wall {validate_wall + wall:.1f} s")
         for stage, seconds in report.stage_seconds.items():
             print(f"  {stage:10s} wall {seconds:6.2f} s  cpu {cpu[stage]:6.2f} s")
         for kind, counts in report.kinds.items():

@@ -37,12 +37,13 @@ from tasks.cleaning import clean_document, compile_boilerplate, normalize_text
 from tasks.dedupe import Scope, dedupe, kept_twin, sha256_hex
 from tasks.errors import UserError
 from tasks.params import CurateParams, Params
-from tasks.pii import Redactor
 from tasks.reports import write_json_atomic
 from tasks.schema import CHUNK_COLUMNS, DOCUMENT_COLUMNS, EVAL_COLUMNS, KINDS, SFT_COLUMNS
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
+
+    from tasks.pii import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +318,8 @@ def run(params: Params) -> CurateReport:
     with _timed(timings, "read"):
         src = paths.validated_dir
         inputs = {k: read_records(src / f"{k}.parquet", INPUT_COLUMNS[k]) for k in KINDS}
+    from tasks.pii import Redactor  # presidio takes seconds to import: only when curating
+
     redactor = Redactor(p.redact_entities, allow=p.redact_allow)
     outputs: dict[str, list[Record]] = {}
     reports: dict[str, KindReport] = {}

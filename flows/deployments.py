@@ -1,0 +1,114 @@
+"""The deployments `tandem serve` runs: reindex and finetune on schedules, full on demand.
+
+Served deployments need no work pool: this process polls the Prefect API and runs each flow
+run in a subprocess of itself, in the current directory. For work pools (process here,
+Kubernetes in infra/) the same three deployments are declared in prefect.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from prefect import Flow, serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+
+from flows.prefect_flows import finetune, full, reindex
+from tasks.params import load_params
+
+TAGS = ["tandem"]
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, Any]:
+    """`-S key=value` strings as the flows' typed `overrides`, each value parsed as YAML (else
+    kept as text) as tasks.params.apply_override parses them."""
+    parsed: dict[str, Any] = {}
+    for assignment in overrides:
+        key, _, raw = assignment.partition("=")
+        try:
+            parsed[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            parsed[key.strip()] = raw
+    return parsed
+
+
+def _deployment(
+    flow: Flow[..., Any], name: str, description: str, **options: Any
+) -> RunnerDeployment:
+    deployment = flow.to_deployment(
+        name=name,
+        description=" ".join(description.split()),
+        tags=TAGS,
+        entrypoint_type=EntrypointType.MODULE_PATH,  # importable from any working directory
+        **options,
+    )
+    return cast(RunnerDeployment, deployment)  # sync_compatible: called from sync code
+
+
+def reindex_deployment(cron: str, parameters: dict[str, Any]) -> RunnerDeployment:
+    """Re-index on a schedule; a run that collides with a running one is cancelled (CANCEL_NEW),
+    not queued: the running sync or the next scheduled one picks up the same changes, so a
+    queue of re-indexes would only repeat work."""
+    limit = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+    return _deployment(
+        reindex,
+        "reindex",
+        str(reindex_deployment.__doc__),
+        cron=cron,
+        parameters=parameters,
+        concurrency_limit=limit,
+    )
+
+
+def finetune_deployment(cron: str, parameters: dict[str, Any]) -> RunnerDeployment:
+    """Fine-tune on a schedule; a colliding run waits for the running one (ENQUEUE): each is a
+    training run someone asked for."""
+    limit = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    return _deployment(
+        finetune,
+        "finetune",
+        str(finetune_deployment.__doc__),
+        cron=cron,
+        parameters=parameters,
+        concurrency_limit=limit,
+    )
+
+
+def full_deployment(parameters: dict[str, Any]) -> RunnerDeployment:
+    """The whole pipeline on demand (no schedule); one at a time, the next one waits."""
+    return _deployment(
+        full,
+        "full",
+        str(full_deployment.__doc__),
+        parameters=parameters,
+        concurrency_limit=1,
+    )
+
+
+def build_deployments(params_path: Path, overrides: list[str]) -> list[RunnerDeployment]:
+    """The three deployments; schedules from params.yaml's `schedule` section.
+
+    The params are loaded here first, so a bad file or override fails before anything is
+    served. The overrides become each deployment's default `overrides` parameter; a run
+    started with its own `overrides` (UI, `prefect deployment run`) replaces them.
+    """
+    params = load_params(params_path, overrides)
+    parameters = {
+        "overrides": parse_overrides(overrides),
+        "params_path": str(params_path.resolve()),
+    }
+    return [
+        reindex_deployment(params.schedule.reindex_cron, parameters),
+        finetune_deployment(params.schedule.finetune_cron, parameters),
+        full_deployment(parameters),
+    ]
+
+
+def serve_all(params_path: Path, overrides: list[str]) -> None:
+    """Serve the deployments until interrupted (SIGINT/SIGTERM); schedules pause on shutdown."""
+    # The steps log through `logging`; this sends their records to the flow run logs in the UI.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks")
+    serve(*build_deployments(params_path, overrides))
