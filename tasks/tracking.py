@@ -42,7 +42,14 @@ def setup(params: Params) -> str:
     """Point MLflow at the store and make sure the experiment exists; returns its id."""
     import mlflow
 
+    exported = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(tracking_uri(params))
+    # set_tracking_uri also exports MLFLOW_TRACKING_URI; left there, it would override the
+    # params of the next run in this process (a served flow run with other overrides).
+    if exported is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = exported
     experiment = mlflow.get_experiment_by_name(params.tracking.experiment)
     if experiment is None:
         experiment_id = mlflow.create_experiment(
