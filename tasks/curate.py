@@ -35,10 +35,16 @@ import pyarrow.parquet as pq
 
 from tasks.cleaning import clean_document, compile_boilerplate, normalize_text
 from tasks.dedupe import Scope, dedupe, kept_twin, sha256_hex
-from tasks.errors import UserError
 from tasks.params import CurateParams, Params
 from tasks.reports import write_json_atomic
-from tasks.schema import CHUNK_COLUMNS, DOCUMENT_COLUMNS, EVAL_COLUMNS, KINDS, SFT_COLUMNS
+from tasks.schema import (
+    CHUNK_COLUMNS,
+    DOCUMENT_COLUMNS,
+    EVAL_COLUMNS,
+    KINDS,
+    SFT_COLUMNS,
+    read_table,
+)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -250,13 +256,7 @@ def _cell(value: Any, is_list: bool) -> Any:
 
 def read_records(path: Path, columns: Sequence[str]) -> list[Record]:
     """Rows in id order; strings never null, list columns as lists of str."""
-    if not path.is_file():
-        raise UserError(f"'{path}' not found; run `tandem validate` first")
-    frame = pd.read_parquet(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise UserError(f"'{path}' lacks columns {missing}; re-run `tandem validate`")
-    rows = frame.to_dict("records")
+    rows = read_table(path, columns, producer="validate").to_dict("records")
     records = [{c: _cell(row[c], c in LIST_COLUMNS) for c in columns} for row in rows]
     return sorted(records, key=lambda r: r["id"])
 

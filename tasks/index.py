@@ -31,7 +31,7 @@ from tasks.errors import UserError
 from tasks.params import Params
 from tasks.reports import write_json_atomic, write_report
 from tasks.retrieve import search_hits
-from tasks.schema import CHUNK_COLUMNS, read_eval
+from tasks.schema import CHUNK_COLUMNS, read_eval, read_table
 from tasks.vector_store import (
     Catalog,
     Store,
@@ -236,12 +236,7 @@ class SyncCounts:
 
 def read_chunks(params: Params) -> dict[str, Desired]:
     path = params.paths.curated_dir / "chunks.parquet"
-    if not path.is_file():
-        raise UserError(f"'{path}' not found; run `tandem curate` first")
-    frame = pd.read_parquet(path)
-    missing = [c for c in CHUNK_COLUMNS if c not in frame.columns]
-    if missing:
-        raise UserError(f"'{path}' lacks columns {missing}; run `tandem curate` again")
+    frame = read_table(path, CHUNK_COLUMNS, producer="curate")
     if frame.empty:
         raise UserError(f"'{path}' has no chunks; refusing to empty the index (check the sources)")
     return desired_points(frame.to_dict("records"))

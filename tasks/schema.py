@@ -8,10 +8,13 @@ build-sft  -> sft/{train,val}.jsonl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from tasks.errors import UserError
 
 # Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
 DOCUMENT_FIELDS = (
@@ -79,6 +82,17 @@ class EvalExample:
     gold_doc_ids: tuple[str, ...] = ()
     customer_id: str = ""
     must_include: tuple[str, ...] = field(default_factory=tuple)
+
+
+def read_table(path: Path, columns: Sequence[str], producer: str) -> pd.DataFrame:
+    """A step's input table, or a message naming the file and the step that writes it."""
+    if not path.is_file():
+        raise UserError(f"'{path}' not found; run `tandem {producer}` first")
+    frame = pd.read_parquet(path)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(f"'{path}' lacks columns {missing}; run `tandem {producer}` again")
+    return frame
 
 
 def _tuple(value: object) -> tuple[str, ...]:
