@@ -39,10 +39,13 @@ from tasks.params import CurateParams, Params
 from tasks.reports import write_json_atomic
 from tasks.schema import (
     CHUNK_COLUMNS,
+    CHUNK_METADATA,
     DOCUMENT_COLUMNS,
     EVAL_COLUMNS,
     KINDS,
+    LIST_COLUMNS,
     SFT_COLUMNS,
+    arrow_schema,
     read_table,
 )
 
@@ -57,18 +60,6 @@ Record = dict[str, Any]
 Timings = defaultdict[str, float]
 
 # ---------------------------------------------------------------- chunking
-
-# Document fields every chunk carries, so the index can filter and cite without a join.
-CARRIED_FIELDS = (
-    "title",
-    "source",
-    "customer_id",
-    "visibility",
-    "updated_at",
-    "valid_from",
-    "valid_until",
-    "url",
-)
 
 
 def token_windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
@@ -97,7 +88,7 @@ def chunk_document(
                 "doc_id": doc["id"],
                 "position": position,
                 "text": text,
-                **{name: doc[name] for name in CARRIED_FIELDS},
+                **{name: doc[name] for name in CHUNK_METADATA},
                 "content_hash": sha256_hex(text),
             }
         )
@@ -243,7 +234,6 @@ def remap_gold(records: Sequence[Record], twins: dict[str, str]) -> tuple[list[R
 
 # ---------------------------------------------------------------- I/O and run
 
-LIST_COLUMNS = frozenset({"gold_doc_ids", "must_include"})
 INPUT_COLUMNS = {"documents": DOCUMENT_COLUMNS, "sft": SFT_COLUMNS, "eval": EVAL_COLUMNS}
 OUTPUT_COLUMNS = {**INPUT_COLUMNS, "documents": (*DOCUMENT_COLUMNS, "content_hash")}
 
@@ -261,17 +251,11 @@ def read_records(path: Path, columns: Sequence[str]) -> list[Record]:
     return sorted(records, key=lambda r: r["id"])
 
 
-def _arrow_type(column: str) -> pa.DataType:
-    if column == "position":
-        return pa.int64()
-    return pa.list_(pa.string()) if column in LIST_COLUMNS else pa.string()
-
-
 def write_records(path: Path, records: Sequence[Record], columns: Sequence[str]) -> None:
     """Exactly `columns`, typed; written aside and renamed, so no reader sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    schema = pa.schema([(c, _arrow_type(c)) for c in columns])
-    table = pa.Table.from_pylist([{c: r[c] for c in columns} for r in records], schema=schema)
+    rows = [{c: r[c] for c in columns} for r in records]
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(columns))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp)
     os.replace(tmp, path)

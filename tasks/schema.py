@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from tasks.errors import UserError
 
@@ -32,11 +33,8 @@ DOCUMENT_FIELDS = (
 DOCUMENT_COLUMNS = (*DOCUMENT_FIELDS, "metadata", "source_file")
 SFT_COLUMNS = ("id", "prompt", "response", "task_type", "customer_id", "gold_doc_ids")
 EVAL_COLUMNS = ("id", "question", "reference_answer", "gold_doc_ids", "customer_id", "must_include")
-CHUNK_COLUMNS = (
-    "chunk_id",
-    "doc_id",
-    "position",
-    "text",
+# Document fields every chunk carries, so the index can filter and cite without a join.
+CHUNK_METADATA = (
     "title",
     "source",
     "customer_id",
@@ -45,8 +43,9 @@ CHUNK_COLUMNS = (
     "valid_from",
     "valid_until",
     "url",
-    "content_hash",
 )
+CHUNK_COLUMNS = ("chunk_id", "doc_id", "position", "text", *CHUNK_METADATA, "content_hash")
+LIST_COLUMNS = frozenset({"gold_doc_ids", "must_include"})
 KINDS = ("documents", "sft", "eval")
 
 
@@ -82,6 +81,20 @@ class EvalExample:
     gold_doc_ids: tuple[str, ...] = ()
     customer_id: str = ""
     must_include: tuple[str, ...] = field(default_factory=tuple)
+
+
+def arrow_schema(columns: Sequence[str]) -> pa.Schema:
+    """Parquet types of our tables: strings, lists of strings, and the chunk position.
+
+    Typed explicitly: pandas would make an empty frame's columns float64.
+    """
+    types = {"position": pa.int64()}
+    return pa.schema(
+        [
+            (c, types.get(c, pa.list_(pa.string()) if c in LIST_COLUMNS else pa.string()))
+            for c in columns
+        ]
+    )
 
 
 def read_table(path: Path, columns: Sequence[str], producer: str) -> pd.DataFrame:

@@ -36,7 +36,14 @@ from tasks.expectations import (
 )
 from tasks.params import Params, ValidateParams
 from tasks.reports import write_report
-from tasks.schema import DOCUMENT_COLUMNS, DOCUMENT_FIELDS, EVAL_COLUMNS, KINDS, SFT_COLUMNS
+from tasks.schema import (
+    DOCUMENT_COLUMNS,
+    DOCUMENT_FIELDS,
+    EVAL_COLUMNS,
+    KINDS,
+    SFT_COLUMNS,
+    arrow_schema,
+)
 from tasks.sources import RawRow, Reason, read_source
 
 log = logging.getLogger(__name__)
@@ -361,15 +368,12 @@ def write_validated(validated_dir: Path, results: Mapping[str, SourceResult]) ->
 
     staged = {}
     for source, result in results.items():
-        lists = LIST_FIELDS[source]
-        schema = pa.schema(
-            [(n, pa.list_(pa.string()) if n in lists else pa.string()) for n in COLUMNS[source]]
-        )
         path = validated_dir / f"{source}.parquet"
         staged[path] = aside(path)
         # from Python lists: an empty frame's columns are float64 to pandas, not list<string>
         columns = {name: result.accepted[name].tolist() for name in COLUMNS[source]}
-        pq.write_table(pa.Table.from_pydict(columns, schema=schema), staged[path])
+        table = pa.Table.from_pydict(columns, schema=arrow_schema(COLUMNS[source]))
+        pq.write_table(table, staged[path])
     for path, tmp in staged.items():
         os.replace(tmp, path)
 
