@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import Any, cast
 
 from prefect import Task, flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 
+from flows.fanout import make_task_runner, submit_embed_batches
 from tasks import curate, evaluate, index, promote, register, sft, tracking, validate
 from tasks import finetune as finetuning
 from tasks.errors import UserError
@@ -191,9 +192,19 @@ def _data(params: Params) -> dict[str, Any]:
     return reports
 
 
+@flow(name="tandem-index", validate_parameters=False)
+def index_flow(params: Params) -> index.IndexReport:
+    """Sync the index; the changed chunks are embedded as tasks on this run's task runner."""
+    step = with_network_retries(index_task, index_is_remote(params))
+    return cast(index.IndexReport, step(params, embed_batches=submit_embed_batches(params)))
+
+
 def _index(params: Params) -> dict[str, Any]:
-    report = with_network_retries(index_task, index_is_remote(params))(params)
-    publish_counts("index", report)
+    # A subflow, so each run gets the task runner its own params name (a run's overrides may
+    # switch it), started for the run and shut down after it.
+    runner = make_task_runner(params.orchestration)
+    report = index_flow.with_options(task_runner=runner)(params)
+    publish_counts("index", report)  # on the run that was started, next to the other counts
     return {"index": report}
 
 

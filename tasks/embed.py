@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,25 @@ def load_embedder(params: Params) -> SentenceTransformer:
     from tasks.models import load_embedder as load_torch_embedder
 
     return load_torch_embedder(params)
+
+
+_SHARED: dict[tuple[str, str, str], SentenceTransformer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_embedder(params: Params) -> SentenceTransformer:
+    """One embedder per process and configuration: the fan-out's embedding tasks run many
+    batches in one worker (a thread, a Dask worker, a Ray actor) and load the model once."""
+    key = (params.embedding.model, params.embedding.backend, str(params.paths.models_dir))
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = load_embedder(params)
+        return _SHARED[key]
+
+
+def embed_batch(params: Params, texts: list[str]) -> np.ndarray:
+    """One batch of the index's changed chunks, embedded wherever the task runner put it."""
+    return embed_texts(shared_embedder(params), texts, params.embedding.batch_size)
 
 
 def embedding_dim(model: SentenceTransformer) -> int:

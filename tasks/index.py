@@ -17,11 +17,12 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock
 from tqdm.auto import tqdm
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
+
+# Batches of texts in, one vector array per batch out, in order: in this process by default,
+# or fanned out over a Prefect task runner (flows/fanout.py).
+EmbedBatches = Callable[[list[list[str]]], Iterator[np.ndarray]]
 
 BUILD_KEYS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap")
 SYNC_FIELDS = ["embed_hash", "payload_hash"]
@@ -256,14 +261,26 @@ class Embedder:
     """The embedding model, loaded on first use: a sync with nothing to embed never pays for
     torch and the model (seconds, on every scheduled re-index)."""
 
-    def __init__(self, params: Params, model: SentenceTransformer | None = None) -> None:
+    def __init__(
+        self,
+        params: Params,
+        model: SentenceTransformer | None = None,
+        embed_batches: EmbedBatches | None = None,
+    ) -> None:
         self._params = params
         self._model = model
+        self._embed_batches = embed_batches
 
     def __call__(self) -> SentenceTransformer:
         if self._model is None:
             self._model = load_embedder(self._params)
         return self._model
+
+    def batches(self, texts: list[list[str]]) -> Iterator[np.ndarray]:
+        if self._embed_batches is not None:
+            return self._embed_batches(texts)
+        size = self._params.embedding.batch_size
+        return (embed_texts(self(), batch, size) for batch in texts)
 
 
 def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Params) -> SyncCounts:
@@ -276,18 +293,19 @@ def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Par
         plan.unchanged,
     )
     embed_seconds = write_seconds = 0.0
-    batch = params.index.upsert_batch
+    size = params.index.upsert_batch
+    batches = [plan.embed[start : start + size] for start in range(0, len(plan.embed), size)]
+    vectors_per_batch = model.batches([[desired[pid].text for pid in ids] for ids in batches])
     bar_options = {} if len(plan.embed) > PROGRESS_MIN_TEXTS else {"disable": True}
     with tqdm(total=len(plan.embed), desc="index", unit="chunk", **bar_options) as bar:
-        for start in range(0, len(plan.embed), batch):
-            items = [desired[pid] for pid in plan.embed[start : start + batch]]
+        for ids in batches:
             started = time.perf_counter()
-            vectors = embed_texts(model(), [d.text for d in items], params.embedding.batch_size)
+            vectors = next(vectors_per_batch)  # waiting on the embedder (or its workers)
             embed_seconds += time.perf_counter() - started
             started = time.perf_counter()
-            store.upsert([d.point_id for d in items], vectors, [d.payload for d in items])
+            store.upsert(list(ids), vectors, [desired[pid].payload for pid in ids])
             write_seconds += time.perf_counter() - started
-            bar.update(len(items))
+            bar.update(len(ids))
     started = time.perf_counter()
     store.overwrite_payloads(list(plan.repayload), [desired[pid].payload for pid in plan.repayload])
     store.delete(list(plan.delete))  # last: readers never see a replaced document missing
@@ -458,15 +476,19 @@ def publish_manifest(catalog: Catalog, params: Params) -> None:
 
 
 def run(
-    params: Params, full: bool = False, embedder: SentenceTransformer | None = None
+    params: Params,
+    full: bool = False,
+    embedder: SentenceTransformer | None = None,
+    embed_batches: EmbedBatches | None = None,
 ) -> IndexReport:
-    """Sync (or rebuild) under the writer lock; `embedder` lets a caller that holds one reuse it."""
+    """Sync (or rebuild) under the writer lock; `embedder` lets a caller that holds one reuse
+    it, `embed_batches` embeds the changed chunks elsewhere (a Prefect task runner's workers)."""
     started = time.perf_counter()
     desired = read_chunks(params)
     with writer_lock(params):
         catalog = open_catalog(params.index, params.paths.index_dir)
         try:
-            model = Embedder(params, embedder)
+            model = Embedder(params, embedder, embed_batches)
             info = build_info(params)
             previous = catalog.current()
             manifest = catalog.read_manifest(previous) if previous else None

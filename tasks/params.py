@@ -219,6 +219,12 @@ class ScheduleParams(Section):
     finetune_cron: str = "0 3 * * 1"
 
 
+class OrchestrationParams(Section):
+    task_runner: Literal["thread", "dask", "ray"] = "thread"
+    address: str | None = None
+    workers: int = Field(1, ge=1)
+
+
 class Params(Section):
     paths: PathsParams
     model: ModelParams
@@ -236,6 +242,7 @@ class Params(Section):
     gate: GateParams
     tracking: TrackingParams
     schedule: ScheduleParams
+    orchestration: OrchestrationParams
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

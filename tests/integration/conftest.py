@@ -1,9 +1,9 @@
-"""Fixtures for the index and retrieval tests: the real embedder, once per session, and params
-for each backend."""
+"""Fixtures for the integration tests: the real embedder, once per session, params for each
+index backend, and this process's Prefect client pointed at the loopback server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,8 @@ from tasks.params import Params, load_params
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from tests.servers import Server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,3 +41,18 @@ def index_params(
         return make_params(*backend, *overrides)
 
     return build
+
+
+@pytest.fixture
+def api(prefect_server: Server) -> Iterator[None]:
+    """This process's Prefect client (and in-process flows) pointed at the test server."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: f"{prefect_server.url}/api"}):
+        yield
+        # Send queued logs and events while the server is up; at exit they would retry for
+        # a minute against a stopped one.
+        APILogWorker.drain_all(timeout=15)
+        EventsWorker.drain_all(timeout=15)

@@ -62,21 +62,6 @@ def served(
     runner.stop()
 
 
-@pytest.fixture
-def api(prefect_server: Server) -> Iterator[None]:
-    """This process's Prefect client (and in-process flows) pointed at the test server."""
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: f"{prefect_server.url}/api"}):
-        yield
-        # Send queued logs and events while the server is up; at exit they would retry for
-        # a minute against a stopped one.
-        APILogWorker.drain_all(timeout=15)
-        EventsWorker.drain_all(timeout=15)
-
-
 def run(name: str, overrides: dict[str, Any]) -> Any:
     from prefect.deployments import run_deployment
 
