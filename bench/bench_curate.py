@@ -119,8 +119,10 @@ def main() -> None:
         validation = validate.run(params)
         validate_wall = time.perf_counter() - started
         validate_cpu = time.process_time() - started_cpu
-        print(f"validate.run: wall {validate_wall:.1f} s, cpu {validate_cpu:.1f} s, "
-              f"read {validation.read}, quarantined {validation.quarantined}")
+        print(
+            f"validate.run: wall {validate_wall:.1f} s, cpu {validate_cpu:.1f} s, "
+            f"read {validation.read}, quarantined {validation.quarantined}"
+        )
 
         cpu: dict[str, float] = defaultdict(float)
         timed = curate._timed

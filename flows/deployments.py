@@ -16,7 +16,7 @@ from prefect import Flow, serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 
-from flows.prefect_flows import finetune, full, reindex
+from flows.prefect_flows import INDEX_LIMIT, finetune, full, reindex
 from tasks.params import load_params
 
 TAGS = ["tandem"]
@@ -92,13 +92,14 @@ def build_deployments(params_path: Path, overrides: list[str]) -> list[RunnerDep
     """The three deployments; schedules from params.yaml's `schedule` section.
 
     The params are loaded here first, so a bad file or override fails before anything is
-    served. The overrides become each deployment's default `overrides` parameter; a run
-    started with its own `overrides` (UI, `prefect deployment run`) replaces them.
+    served. The overrides become each deployment's `deployment_overrides` parameter; a run
+    started with its own `overrides` (UI, `prefect deployment run`) is applied over them.
     """
     params = load_params(params_path, overrides)
     parameters = {
-        "overrides": parse_overrides(overrides),
+        "overrides": {},
         "params_path": str(params_path.resolve()),
+        "deployment_overrides": parse_overrides(overrides),
     }
     return [
         reindex_deployment(params.schedule.reindex_cron, parameters),
@@ -107,8 +108,18 @@ def build_deployments(params_path: Path, overrides: list[str]) -> list[RunnerDep
     ]
 
 
+def ensure_index_limit() -> None:
+    """The global concurrency limit that keeps index writers apart (limit 1), created if absent:
+    `reindex` and `full` both index, and only this limit spans workers on other machines."""
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(INDEX_LIMIT, limit=1)
+
+
 def serve_all(params_path: Path, overrides: list[str]) -> None:
     """Serve the deployments until interrupted (SIGINT/SIGTERM); schedules pause on shutdown."""
+    ensure_index_limit()
     # The steps log through `logging`; this sends their records to the flow run logs in the UI.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks")
     serve(*build_deployments(params_path, overrides))

@@ -9,7 +9,8 @@ four-way evaluation table and links to the MLflow runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any, cast
 
@@ -24,9 +25,11 @@ from tasks import finetune as finetuning
 from tasks.errors import UserError
 from tasks.models import prepare_model
 from tasks.params import Params, load_params
+from tasks.vector_store import IndexBusy
 
 NETWORK_RETRIES = 2  # a restarting server or a dropped connection, not an outage
 RETRY_DELAYS = [10.0, 60.0]  # seconds: a quick retry, then time for a restart
+INDEX_LIMIT = "tandem-index"  # global concurrency limit: one index writer across all workers
 LOCAL_QDRANT = ("local:", ":memory:")  # index.qdrant_url modes that open files, not sockets
 
 
@@ -192,11 +195,30 @@ def _data(params: Params) -> dict[str, Any]:
     return reports
 
 
+@contextmanager
+def one_index_writer(params: Params) -> Iterator[None]:
+    """The global concurrency limit INDEX_LIMIT (limit 1) around the index step: it serializes
+    writers that share no filesystem for the step's file lock (pods on one Qdrant). Where the
+    limit does not exist, Prefect lets the run through and the file lock alone applies."""
+    from prefect.concurrency.sync import concurrency
+
+    try:
+        with concurrency(INDEX_LIMIT, occupy=1, timeout_seconds=params.index.lock_timeout):
+            yield
+    except TimeoutError:
+        raise IndexBusy(
+            f"another flow run holds the Prefect concurrency limit '{INDEX_LIMIT}' (waited "
+            f"{params.index.lock_timeout:.0f} s); let the running index step finish, or raise "
+            "index.lock_timeout"
+        ) from None
+
+
 @flow(name="tandem-index", validate_parameters=False)
 def index_flow(params: Params) -> index.IndexReport:
     """Sync the index; the changed chunks are embedded as tasks on this run's task runner."""
     step = with_network_retries(index_task, index_is_remote(params))
-    return cast(index.IndexReport, step(params, embed_batches=submit_embed_batches(params)))
+    with one_index_writer(params):
+        return cast(index.IndexReport, step(params, embed_batches=submit_embed_batches(params)))
 
 
 def _index(params: Params) -> dict[str, Any]:
@@ -230,17 +252,26 @@ def _train(params: Params) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- flows
-# `overrides` are typed params values, e.g. {"finetune.lora.r": 16}. Prefect validates a run's
-# parameters into fresh objects, and the flows never mutate them, so the {} default is safe.
+# `overrides` are typed params values, e.g. {"finetune.lora.r": 16}, for one run;
+# `deployment_overrides` are a deployment's own (`tandem serve -S`, `prefect deploy --param`),
+# kept when a run brings its `overrides`: the run's win key by key. Prefect validates a run's
+# parameters into fresh objects, and the flows never mutate them, so the {} defaults are safe.
+
+
+def _params(
+    params_path: str, deployment_overrides: dict[str, Any], overrides: dict[str, Any]
+) -> Params:
+    return load_params(params_path, values={**deployment_overrides, **overrides})
 
 
 @flow(name="tandem-reindex")
 def reindex(
     overrides: dict[str, Any] = {},  # noqa: B006
     params_path: str = "params.yaml",
+    deployment_overrides: dict[str, Any] = {},  # noqa: B006
 ) -> dict[str, Any]:
     """Validate, curate and sync the index: changed knowledge reaches search."""
-    params = load_params(params_path, values=overrides)
+    params = _params(params_path, deployment_overrides, overrides)
     return {**_data(params), **_index(params)}
 
 
@@ -248,10 +279,11 @@ def reindex(
 def finetune(
     overrides: dict[str, Any] = {},  # noqa: B006
     params_path: str = "params.yaml",
+    deployment_overrides: dict[str, Any] = {},  # noqa: B006
 ) -> dict[str, Any]:
     """Prepare the model, validate, curate, build sft records, fine-tune, evaluate, register
     and promote. Retrieval reads the index the reindex flow keeps in sync."""
-    params = load_params(params_path, values=overrides)
+    params = _params(params_path, deployment_overrides, overrides)
     reports = {"prepare-model": prepare_model_task(params)}
     return {**reports, **_data(params), **_train(params)}
 
@@ -260,9 +292,10 @@ def finetune(
 def full(
     overrides: dict[str, Any] = {},  # noqa: B006
     params_path: str = "params.yaml",
+    deployment_overrides: dict[str, Any] = {},  # noqa: B006
 ) -> dict[str, Any]:
     """Reindex, then fine-tune on the fresh index: the whole pipeline."""
-    params = load_params(params_path, values=overrides)
+    params = _params(params_path, deployment_overrides, overrides)
     reports = {**_data(params), **_index(params)}
     reports["prepare-model"] = prepare_model_task(params)
     return {**reports, **_train(params)}

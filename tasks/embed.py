@@ -1,8 +1,9 @@
 """Text -> unit vectors with the sentence-transformers embedder (`embedding.backend`: torch or
-onnx-int8, the latter exported once and cached in models_dir/embedder-onnx-int8)."""
+onnx-int8, the latter exported once per model and CPU flavour into embedding.cache_root)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import platform
@@ -42,7 +43,7 @@ _SHARED_LOCK = threading.Lock()
 def shared_embedder(params: Params) -> SentenceTransformer:
     """One embedder per process and configuration: the fan-out's embedding tasks run many
     batches in one worker (a thread, a Dask worker, a Ray actor) and load the model once."""
-    key = (params.embedding.model, params.embedding.backend, str(params.paths.models_dir))
+    key = (params.embedding.model, params.embedding.backend, str(params.embedding.cache_root))
     with _SHARED_LOCK:
         if key not in _SHARED:
             _SHARED[key] = load_embedder(params)
@@ -89,7 +90,7 @@ def onnx_int8_flavour() -> str:
 
 def load_onnx_int8(params: Params) -> SentenceTransformer:
     """The embedder as dynamically quantized int8 ONNX on CPU, exported once (~15 s) into
-    models_dir/embedder-onnx-int8 and reused while its source and CPU flavour stay the same."""
+    embedding.cache_root and reused by every run (and out_dir) with the same source and flavour."""
     from filelock import FileLock
     from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
@@ -98,14 +99,15 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
 
     source = resolve_model_ref(params.embedding.model)
     flavour = onnx_int8_flavour()
-    target = params.paths.models_dir / ONNX_DIR
+    key = hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
+    target = params.embedding.cache_root / ONNX_DIR / f"{key}-{flavour}"
     marker = target / ONNX_MARKER
     wanted = {"source": source, "quantization": flavour}
     target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(target.parent / f".{ONNX_DIR}.lock"):
+    with FileLock(target.parent / f".{target.name}.lock"):
         if not (marker.is_file() and read_json(marker) == wanted):
             log.info("exporting %s to int8 ONNX (%s) in %s", source, flavour, target)
-            staging = Path(tempfile.mkdtemp(prefix=f".{ONNX_DIR}-", dir=target.parent))
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
             exported = SentenceTransformer(source, backend="onnx", device="cpu")
             exported.save_pretrained(str(staging))
             export_dynamic_quantized_onnx_model(exported, flavour, str(staging))

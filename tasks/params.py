@@ -77,8 +77,17 @@ class ModelParams(Section):
 
 class EmbeddingParams(Section):
     model: str
-    backend: Literal["torch", "onnx-int8"] = "torch"
+    backend: Literal["torch", "onnx-int8"] = "onnx-int8"
     batch_size: int = Field(64, gt=0)
+    cache_dir: Path | None = None
+
+    @property
+    def cache_root(self) -> Path:
+        """Where derived embedders (the int8 ONNX export) are kept: shared by every out_dir."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "tandem"
 
 
 class ValidateParams(Section):

@@ -121,6 +121,15 @@ class Retriever:
                 f"embedding.model is '{self.params.embedding.model}'; run `tandem index` (it "
                 "rebuilds) or set embedding.model back"
             )
+        backend = manifest.get("embedding_backend")
+        if backend and backend != self.params.embedding.backend:
+            log.warning(
+                "index version %s was embedded with the %s backend, questions are with %s: "
+                "close vectors, not identical ones; `tandem index` rebuilds it",
+                version,
+                backend,
+                self.params.embedding.backend,
+            )
         old, self._store = self._store, store
         if old is not None:
             old.close()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from subprocess import PIPE
 from typing import TYPE_CHECKING
 
@@ -305,14 +306,15 @@ def test_optimize_builds_hnsw_that_finds_what_exact_search_finds(
 
 
 def test_onnx_int8_embedder_is_exported_once_and_agrees_with_torch(
-    make_params: Callable[..., Params], embedder: SentenceTransformer
+    make_params: Callable[..., Params], tmp_path: Path
 ) -> None:
-    params = make_params("embedding.backend=onnx-int8")
+    params = make_params("embedding.backend=onnx-int8", f"embedding.cache_dir={tmp_path / 'c'}")
     texts = [c["text"] for c in kb_chunks()]
     quantized = embed_texts(load_embedder(params), texts, 8)
-    marker = params.paths.models_dir / "embedder-onnx-int8" / "tandem_onnx.json"
+    (marker,) = (tmp_path / "c" / "embedder-onnx-int8").glob("*/tandem_onnx.json")
     exported_at = marker.stat().st_mtime_ns
-    reference = embed_texts(embedder, texts, 8)
+    torch = make_params("embedding.backend=torch")
+    reference = embed_texts(load_embedder(torch), texts, 8)
     assert quantized.shape == reference.shape
     assert (quantized * reference).sum(axis=1).min() > 0.97  # cosine, both unit vectors
     embed_texts(load_embedder(params), texts[:1], 8)

@@ -17,9 +17,11 @@ import yaml
 from prefect import get_client
 
 from flows.prefect_flows import (
+    INDEX_LIMIT,
     NETWORK_RETRIES,
     evaluation_markdown,
     full,
+    index_flow,
     index_is_remote,
     index_task,
     mlflow_is_remote,
@@ -28,6 +30,7 @@ from flows.prefect_flows import (
 from tasks.errors import UserError
 from tasks.evaluate import EvalReport
 from tasks.params import Params, load_params
+from tasks.vector_store import IndexBusy
 from tests.servers import (
     BIN,
     Server,
@@ -40,7 +43,7 @@ from tests.servers import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-SERVE_OVERRIDE = "index.keep_versions=3"  # a `tandem serve -S` default every run gets
+SERVE_OVERRIDE = "curate.chunk_overlap=16"  # a `tandem serve -S` default every run keeps
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,29 @@ def test_served_deployments_have_schedules_limits_and_defaults(served: Served, a
     assert full.schedules == []
     for deployment in (reindex, finetune, full):
         assert deployment.parameters == {
-            "overrides": {"index.keep_versions": 3},
+            "overrides": {},
             "params_path": str(served.params_path),
+            "deployment_overrides": {"curate.chunk_overlap": 16},
         }
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(INDEX_LIMIT).limit == 1
+
+
+def test_index_waits_for_the_global_limit_held_elsewhere(
+    served: Served, api: None, tiny_sources: Path, tmp_path: Path
+) -> None:
+    """A writer on another machine holds the limit: the index step waits, then gives up with
+    the busy error, and goes through once the slot is free."""
+    from prefect.concurrency.sync import concurrency
+
+    params = load_params(
+        served.params_path,
+        [f"paths.out_dir={tmp_path / 'out'}", "index.lock_timeout=3"],
+    )
+    with concurrency(INDEX_LIMIT, occupy=1), pytest.raises(IndexBusy, match=INDEX_LIMIT):
+        index_flow(params)
+    assert not (tmp_path / "out" / "index" / "manifest.json").exists()
+    assert index_flow(params).embedded > 0
 
 
 def test_run_applies_overrides_and_publishes_artifacts(served: Served, api: None) -> None:
@@ -105,6 +128,7 @@ def test_run_applies_overrides_and_publishes_artifacts(served: Served, api: None
     assert flow_run.state.is_completed(), flow_run.state.message
     manifest = json.loads((served.out_dir / "index" / "manifest.json").read_text())
     assert manifest["chunk_tokens"] == 64  # the run's override reached the index step
+    assert manifest["chunk_overlap"] == 16  # and the deployment's own stayed in force
     assert manifest["docs"] == 6
     artifacts = artifacts_of(flow_run.id)
     assert {"validate-counts", "curate-counts", "index-counts"} <= set(artifacts)
@@ -247,4 +271,8 @@ def test_prefect_deploy_creates_the_pool_deployments(served: Served, api: None) 
     assert reindex.work_pool_name == "tandem-process"
     assert reindex.entrypoint == "flows/prefect_flows.py:reindex"
     assert reindex.concurrency_options.collision_strategy == "CANCEL_NEW"
-    assert full.parameters == {"overrides": {}, "params_path": "params.yaml"}
+    assert full.parameters == {
+        "overrides": {},
+        "params_path": "params.yaml",
+        "deployment_overrides": {},
+    }

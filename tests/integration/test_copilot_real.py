@@ -1,0 +1,127 @@
+"""The real copilot on the sample data: SmolLM2-135M fine-tuned with the default params (20 LoRA
+steps, ~4 min on 2 CPU cores), evaluated on the first 16 eval questions, registered and passed
+through the gate on its own numbers. Then, in a fresh process, the champion loaded by alias
+answers with citations; and a deliberately broken adapter is registered but not promoted,
+because it is worse than base+RAG (a gate that only compared against the champion would miss
+that the fine-tune made things worse than no fine-tune at all)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from safetensors.torch import load_file, save_file
+
+from tasks import curate, evaluate, finetune, index, promote, register, sft, tracking, validate
+from tasks.models import prepare_model
+from tasks.params import Params, load_params
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+QUESTIONS = 16  # evaluate.max_questions: ~20 s per configuration instead of ~65
+ASKED = [  # two shared-knowledge questions, two about one customer's own tickets
+    ("What is the maximum number of members a single space can have on the Business plan?", ""),
+    ("Can developers exclude their own folders, such as node_modules, from desktop sync?", ""),
+    ("What was decided about our refund request for the unused seats?", "CUS-024"),
+    ("We asked for a fresh export after the old links expired. How many parts is it?", "CUS-023"),
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Params:
+    out = tmp_path_factory.mktemp("copilot-real")
+    params = load_params(
+        REPO / "params.yaml",
+        values={"paths.out_dir": str(out), "evaluate.max_questions": QUESTIONS},
+    )
+    for step in (prepare_model, validate.run, curate.run, index.run, sft.run, finetune.run):
+        step(params)
+    evaluate.run(params)
+    return params
+
+
+def ask_in_fresh_process(params: Params, model_uri: str) -> list[dict[str, Any]]:
+    script = (
+        "import json, sys, mlflow, pandas as pd\n"
+        f"mlflow.set_tracking_uri({tracking.tracking_uri(params)!r})\n"
+        f"model = mlflow.pyfunc.load_model({model_uri!r})\n"
+        "rows = [{'question': q, 'customer_id': c} for q, c in json.loads(sys.argv[1])]\n"
+        "print(json.dumps(model.predict(pd.DataFrame(rows)).to_dict('records')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(ASKED)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd="/",  # nothing relative to the repo or out/ may be needed
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return list(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_gate_promotes_and_the_champion_answers_with_citations(trained: Params) -> None:
+    registered = register.run(trained)
+    decision = promote.run(trained)  # no champion yet: it must still beat base+RAG, fine-tuned
+    assert decision.promoted, decision.reasons
+    assert decision.champion == registered.version
+
+    rows = ask_in_fresh_process(trained, "models:/tandem-copilot@champion")
+
+    assert len(rows) == len(ASKED)
+    for row, (question, customer) in zip(rows, ASKED, strict=True):
+        cited = [source["id"] for source in row["sources"]]
+        assert cited, f"no citation for {question!r}: {row['answer']!r}"
+        assert set(cited) <= set(row["retrieved"])
+        assert all(f"[{doc_id}]" in row["answer"] for doc_id in cited)
+        assert all(source["title"] and source["snippet"] for source in row["sources"])
+        if customer:  # their own ticket is among what was retrieved for them
+            assert any(doc_id.startswith("TCK-") for doc_id in row["retrieved"])
+
+
+def break_adapter(adapter: Path) -> dict[str, Any]:
+    """Blow up the LoRA B matrices in place (a deliberately broken model); returns the original."""
+    path = str(adapter / "adapter_model.safetensors")
+    original = load_file(path)
+    save_file({k: (v * 1e4 if "lora_B" in k else v) for k, v in original.items()}, path)
+    return original
+
+
+def champion_version(params: Params) -> str:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    tracking.setup(params)
+    try:
+        alias = MlflowClient().get_model_version_by_alias(params.register_.model_name, "champion")
+    except MlflowException:
+        return ""
+    return str(alias.version)
+
+
+def test_broken_adapter_is_registered_but_not_promoted(trained: Params) -> None:
+    champion = champion_version(trained)  # what the test before left, if it ran
+    adapter = finetune.adapter_dir(trained)
+    original = break_adapter(adapter)
+    try:
+        report = evaluate.run(trained)
+        broken = register.run(trained)
+        decision = promote.run(trained)
+    finally:
+        save_file(original, str(adapter / "adapter_model.safetensors"))
+
+    both, base_rag = report.configs["finetuned+rag"], report.configs["base+rag"]
+    assert both["answer_score"] < base_rag["answer_score"]  # the breakage is real
+    assert not decision.promoted
+    assert champion_version(trained) == champion
+    assert "is worse than base+rag" in decision.reasons
+    from mlflow import MlflowClient
+
+    tracking.setup(trained)
+    version = MlflowClient().get_model_version(trained.register_.model_name, broken.version)
+    assert version.tags["gate.decision"] == "rejected"
+    assert "REJECTED" in version.description
