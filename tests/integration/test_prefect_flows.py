@@ -27,6 +27,7 @@ from flows.prefect_flows import (
     mlflow_is_remote,
     with_network_retries,
 )
+from tasks import curate, validate
 from tasks.errors import UserError
 from tasks.evaluate import EvalReport
 from tasks.params import Params, load_params
@@ -116,6 +117,8 @@ def test_index_waits_for_the_global_limit_held_elsewhere(
         served.params_path,
         [f"paths.out_dir={tmp_path / 'out'}", "index.lock_timeout=3"],
     )
+    validate.run(params)
+    curate.run(params)
     with concurrency(INDEX_LIMIT, occupy=1), pytest.raises(IndexBusy, match=INDEX_LIMIT):
         index_flow(params)
     assert not (tmp_path / "out" / "index" / "manifest.json").exists()
