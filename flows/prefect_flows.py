@@ -202,10 +202,14 @@ def one_index_writer(params: Params) -> Iterator[None]:
     limit does not exist, Prefect lets the run through and the file lock alone applies."""
     from prefect.concurrency.sync import concurrency
 
+    acquired = False
     try:
         with concurrency(INDEX_LIMIT, occupy=1, timeout_seconds=params.index.lock_timeout):
+            acquired = True
             yield
     except TimeoutError:
+        if acquired:  # the step's own timeout (a network call), not the wait for the slot
+            raise
         raise IndexBusy(
             f"another flow run holds the Prefect concurrency limit '{INDEX_LIMIT}' (waited "
             f"{params.index.lock_timeout:.0f} s); let the running index step finish, or raise "
