@@ -5,8 +5,9 @@ reciprocal rank fusion, on the sample eval questions' gold documents.
 
 Each question is asked as its customer, and every method ranks the same candidates: the chunks
 that customer may see now (the index's own filter, read back with an exact search of every
-visible chunk). A question counts for recall@k when one of its gold documents is among the top
-k chunks; MRR is over the first gold chunk. Needs `tandem index` (or `make demo`) first.
+visible chunk). recall@k (over the top k chunks) and MRR are the evaluation's own
+(tasks/metrics.py): by document, chunks of one document counted once, in rank order.
+Needs `tandem index` (or `make demo`) first.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import argparse
 from pathlib import Path
 
 import bm25s
-import numpy as np
 
+from tasks import metrics
 from tasks.index import embedding_text
 from tasks.params import load_params
 from tasks.retrieve import Retriever
@@ -36,18 +37,14 @@ def rrf(rankings: list[list[str]], k: int) -> list[str]:
 
 
 def scores(rankings: list[list[str]], gold: list[set[str]]) -> dict[str, float]:
-    """recall@k and MRR, by document: a ranking of doc ids (one per chunk, repeats allowed)."""
+    """The evaluation's own retrieval metrics (tasks/metrics.py) on a ranking of chunks' doc
+    ids: recall@k over the top k chunks, what a retriever with k = `retrieve.k` shows."""
+    pairs = list(zip(rankings, [sorted(g) for g in gold], strict=True))
     result = {
-        f"recall@{k}": float(
-            np.mean([bool(set(r[:k]) & g) for r, g in zip(rankings, gold, strict=True)])
-        )
+        f"recall@{k}": metrics.mean([metrics.recall_at_k(r[:k], g, k) for r, g in pairs])
         for k in KS
     }
-    reciprocal = [
-        next((1.0 / (i + 1) for i, doc in enumerate(r) if doc in g), 0.0)
-        for r, g in zip(rankings, gold, strict=True)
-    ]
-    return {**result, "mrr": float(np.mean(reciprocal))}
+    return {**result, "mrr": metrics.mean([metrics.mrr(r, g) for r, g in pairs])}
 
 
 def main() -> None:

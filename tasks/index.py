@@ -27,7 +27,7 @@ import pandas as pd
 from filelock import FileLock
 from tqdm.auto import tqdm
 
-from tasks.embed import PROGRESS_MIN_TEXTS, embed_texts, embedding_dim, load_embedder
+from tasks.embed import PROGRESS_MIN_TEXTS, embed_texts, embedding_dim, shared_embedder
 from tasks.errors import UserError
 from tasks.params import Params
 from tasks.reports import write_json_atomic, write_report
@@ -273,7 +273,7 @@ class Embedder:
 
     def __call__(self) -> SentenceTransformer:
         if self._model is None:
-            self._model = load_embedder(self._params)
+            self._model = shared_embedder(self._params)  # the one embed-batch tasks use here
         return self._model
 
     def batches(self, texts: list[list[str]]) -> Iterator[np.ndarray]:
