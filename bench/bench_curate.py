@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tasks import curate, validate
-from tasks.params import load_params
+from tasks.data import curate, validate
+from tasks.params_loader import load_params
 from tasks.schema import DOCUMENT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks import index
-from tasks.embed import embed_texts, load_embedder
-from tasks.params import load_params
+from tasks.index import index
+from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.plan import embedding_text
+from tasks.params_loader import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ("torch", "onnx-int8")
@@ -31,9 +32,7 @@ BACKENDS = ("torch", "onnx-int8")
 
 def chunk_texts(curated: Path, count: int) -> list[str]:
     chunks = pd.read_parquet(curated / "chunks.parquet")
-    texts = [
-        index.embedding_text(t, x) for t, x in zip(chunks["title"], chunks["text"], strict=True)
-    ]
+    texts = [embedding_text(t, x) for t, x in zip(chunks["title"], chunks["text"], strict=True)]
     return (texts * (count // len(texts) + 1))[:count]
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from transformers import TrainerCallback
 
 from flows.runtime import configure_environment
-from tasks import finetune
-from tasks.params import load_params
+from tasks.params_loader import load_params
+from tasks.train import finetune
 
 
 class StepTimer(TrainerCallback):

@@ -6,7 +6,7 @@ reciprocal rank fusion, on the sample eval questions' gold documents.
 Each question is asked as its customer, and every method ranks the same candidates: the chunks
 that customer may see now (the index's own filter, read back with an exact search of every
 visible chunk). recall@k (over the top k chunks) and MRR are the evaluation's own
-(tasks/metrics.py): by document, chunks of one document counted once, in rank order.
+(tasks/evaluate/metrics.py): by document, chunks of one document counted once, in rank order.
 Needs `tandem index` (or `make demo`) first.
 """
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import bm25s
 
-from tasks import metrics
-from tasks.index import embedding_text
-from tasks.params import load_params
-from tasks.retrieve import Retriever
+from tasks.evaluate import metrics
+from tasks.index.plan import embedding_text
+from tasks.index.retrieve import Retriever
+from tasks.params_loader import load_params
 from tasks.schema import read_eval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,8 +37,9 @@ def rrf(rankings: list[list[str]], k: int) -> list[str]:
 
 
 def scores(rankings: list[list[str]], gold: list[set[str]]) -> dict[str, float]:
-    """The evaluation's own retrieval metrics (tasks/metrics.py) on a ranking of chunks' doc
-    ids: recall@k over the top k chunks, what a retriever with k = `retrieve.k` shows."""
+    """The evaluation's own retrieval metrics (tasks/evaluate/metrics.py) on a ranking of
+    chunks' doc ids: recall@k over the top k chunks, what a retriever with k = `retrieve.k`
+    shows."""
     pairs = list(zip(rankings, [sorted(g) for g in gold], strict=True))
     result = {
         f"recall@{k}": metrics.mean([metrics.recall_at_k(r[:k], g, k) for r, g in pairs])

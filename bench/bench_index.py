@@ -25,11 +25,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tasks.embed import embed_texts, load_embedder
-from tasks.index import desired_points
-from tasks.params import IndexParams, load_params
-from tasks.retrieve import to_epoch
-from tasks.vector_store import EdgeStore, Visible
+from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.plan import desired_points
+from tasks.index.retrieve import to_epoch
+from tasks.index.store.base import Visible
+from tasks.index.store.edge import EdgeStore
+from tasks.params import IndexParams
+from tasks.params_loader import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 FILLER_PACKAGES = ("pandas", "numpy", "scipy", "sklearn", "transformers", "mlflow", "torch")

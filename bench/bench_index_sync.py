@@ -4,7 +4,7 @@
 
 For each size: a synthetic curated corpus (the sample chunks plus chunks of real technical prose,
 40% of them one of 2,000 customers' tickets, some incidents with a validity window) goes through
-the index step itself (`tasks.index.run`, the default params: embedded backend, ONNX int8
+the index step itself (`tasks.index.index.run`, the default params: embedded backend, ONNX int8
 embedder). Timed: the full build (embedding, upsert, HNSW optimize, recall check); a re-run
 with nothing changed; a re-run after `--change` of the chunks got new text (a different random
 set each repeat); then the filtered query latency (customer + validity + visibility filter,
@@ -27,11 +27,13 @@ import numpy as np
 import pandas as pd
 from bench_index import docstring_paragraphs
 
-from tasks import index
-from tasks.embed import embed_texts, load_embedder
-from tasks.params import Params, load_params
-from tasks.retrieve import Retriever, to_epoch
-from tasks.vector_store import Visible, open_catalog
+from tasks.index import index
+from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.retrieve import Retriever, to_epoch
+from tasks.index.store.base import Visible
+from tasks.index.store.catalog import open_catalog
+from tasks.params import Params
+from tasks.params_loader import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 CUSTOMERS = 2000

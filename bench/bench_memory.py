@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.index import to_desired
-from tasks.params import load_params
-from tasks.vector_store import EdgeStore
+from tasks.index.plan import to_desired
+from tasks.index.store.edge import EdgeStore
+from tasks.params_loader import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 DIM = 384
@@ -48,8 +48,9 @@ WORDS = [
 READER = """
 import json, sys, time
 import numpy as np
-from tasks.params import load_params
-from tasks.vector_store import EdgeStore, Visible
+from tasks.params_loader import load_params
+from tasks.index.store.base import Visible
+from tasks.index.store.edge import EdgeStore
 
 def rss_kb():
     for line in open("/proc/self/status"):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from flows.render import as_plain, eval_table, summary_line
 from flows.runtime import configure_environment
 from tasks.errors import UserError
-from tasks.params import Params, load_params
+from tasks.params import Params
+from tasks.params_loader import PARAMS_FILE, load_params
 
 app = typer.Typer(
     name="tandem",
@@ -23,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+DEFAULT_PARAMS = Path(PARAMS_FILE)
 ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file")]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", "-S", help="override a param: -S finetune.lora.r=16")
@@ -34,61 +37,46 @@ def _params(path: Path, overrides: list[str] | None) -> Params:
     return load_params(path, overrides or [])
 
 
-def _plain(report: Any) -> Any:
-    return asdict(report) if is_dataclass(report) and not isinstance(report, type) else report
-
-
-def summary_line(step: str, report: Any) -> str:
-    """One line: the report's scalar fields."""
-    fields = _plain(report)
-    if not isinstance(fields, dict):
-        return f"{step}: {fields}"
-    shown = [
-        f"{k}={v}" for k, v in fields.items() if isinstance(v, int | float | str | bool) and v != ""
-    ]
-    return f"{step}: " + ", ".join(shown)
-
-
 def emit(step: str, report: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(_plain(report), indent=2, default=str))
+        typer.echo(json.dumps(as_plain(report), indent=2, default=str))
     else:
         typer.echo(summary_line(step, report))
 
 
 @app.command("prepare-model")
 def prepare_model_cmd(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Convert the base model (e.g. the GGUF SmolLM2) once into a safetensors directory."""
-    from tasks.models import prepare_model
+    from tasks.train import prepare_model as step
 
-    emit("prepare-model", prepare_model(_params(params, set_)), as_json)
+    emit("prepare-model", step.run(_params(params, set_)), as_json)
 
 
 @app.command()
 def validate(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Validate every input with Great Expectations; quarantine bad rows with reasons."""
-    from tasks import validate as step
+    from tasks.data import validate as step
 
     emit("validate", step.run(_params(params, set_)), as_json)
 
 
 @app.command()
 def curate(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Normalize, deduplicate, redact PII and chunk."""
-    from tasks import curate as step
+    from tasks.data import curate as step
 
     emit("curate", step.run(_params(params, set_)), as_json)
 
 
 @app.command()
 def index(
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     full: Annotated[
         bool, typer.Option("--full", help="rebuild into a new version, then switch")
@@ -99,7 +87,7 @@ def index(
     as_json: JsonOpt = False,
 ) -> None:
     """Sync the curated chunks into Qdrant incrementally (or rebuild, or roll back)."""
-    from tasks import index as step
+    from tasks.index import index as step
 
     p = _params(params, set_)
     report = step.rollback(p) if rollback else step.run(p, full=full)
@@ -108,17 +96,17 @@ def index(
 
 @app.command("build-sft")
 def build_sft(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Turn curated sft examples into retrieval-shaped training records."""
-    from tasks import sft as step
+    from tasks.train import build_sft as step
 
     emit("build-sft", step.run(_params(params, set_)), as_json)
 
 
 @app.command()
 def finetune(
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="continue from the last checkpoint")
@@ -126,37 +114,37 @@ def finetune(
     as_json: JsonOpt = False,
 ) -> None:
     """LoRA fine-tune the base model on the sft records; tracked in MLflow."""
-    from tasks import finetune as step
+    from tasks.train import finetune as step
 
     emit("finetune", step.run(_params(params, set_), resume=resume), as_json)
 
 
 @app.command()
 def evaluate(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Compare base, base+RAG, fine-tuned and fine-tuned+RAG on the eval set."""
-    from tasks import evaluate as step
+    from tasks.evaluate import evaluate as step
 
     report = step.run(_params(params, set_))
     emit("evaluate", report, as_json)
     if not as_json:
-        typer.echo(render_eval_table(report.configs, report.primary_metric))
+        typer.echo(eval_table(report.configs, report.primary_metric))
 
 
 @app.command()
 def register(
-    params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None, as_json: JsonOpt = False
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Register the whole copilot in MLflow as alias `challenger`."""
-    from tasks import register as step
+    from tasks.copilot import register as step
 
     emit("register", step.run(_params(params, set_)), as_json)
 
 
 @app.command()
 def promote(
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     force: Annotated[
         str | None, typer.Option("--force", help="move `champion` to this version")
@@ -164,7 +152,7 @@ def promote(
     as_json: JsonOpt = False,
 ) -> None:
     """Move `champion` to the challenger if it passes the gate (or to --force VERSION)."""
-    from tasks import promote as step
+    from tasks.evaluate import promote as step
 
     emit("promote", step.run(_params(params, set_), force_version=force), as_json)
 
@@ -172,7 +160,7 @@ def promote(
 @app.command()
 def search(
     query: str,
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
     at: Annotated[
@@ -182,7 +170,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index as the copilot does (customer, validity and visibility filters)."""
-    from tasks.retrieve import Retriever, parse_time
+    from tasks.index.retrieve import Retriever, parse_time
 
     p = _params(params, set_)
     with Retriever(p) as retriever:
@@ -198,7 +186,7 @@ def search(
 @app.command()
 def ask(
     question: str,
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
     model: Annotated[
@@ -207,33 +195,33 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a support question with retrieved, cited sources."""
-    from tasks import ask as step
+    from tasks.copilot import ask as step
 
     answer = step.run(_params(params, set_), question, customer_id=customer, model_uri=model)
     if as_json:
-        typer.echo(json.dumps(_plain(answer), indent=2))
+        typer.echo(json.dumps(as_plain(answer), indent=2))
         return
     typer.echo(step.render(answer))
 
 
 @app.command("run")
 def run_pipeline(
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole pipeline: prepare-model, validate, curate, index, build-sft, finetune,
+    """The whole pipeline: validate, curate, index, prepare-model, build-sft, finetune,
     evaluate, register, promote."""
     p = _params(params, set_)
     from flows.pipeline import run_all
 
     reports = run_all(p, echo=None if as_json else typer.echo)
     if as_json:
-        typer.echo(json.dumps({k: _plain(v) for k, v in reports.items()}, indent=2, default=str))
+        typer.echo(json.dumps({k: as_plain(v) for k, v in reports.items()}, indent=2, default=str))
 
 
 @app.command()
-def demo(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None) -> None:
+def demo(params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None) -> None:
     """What `make demo` runs: the pipeline on a copy of data/sample, the four-way table, an
     answer with sources, then the changes/ snapshot re-indexed and the question asked again."""
     from flows.demo import run_demo
@@ -243,30 +231,13 @@ def demo(params: ParamsOpt = Path("params.yaml"), set_: SetOpt = None) -> None:
 
 @app.command()
 def serve(
-    params: ParamsOpt = Path("params.yaml"),
+    params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
 ) -> None:
     """Serve the Prefect deployments (reindex, finetune, full) with their schedules."""
     from flows.deployments import serve_all
 
     serve_all(params, set_ or [])
-
-
-def render_eval_table(configs: dict[str, dict[str, float]], primary: str) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    metric_names = list(next(iter(configs.values())).keys())
-    table = Table(title=f"evaluation (primary metric: {primary})")
-    table.add_column("config")
-    for name in metric_names:
-        table.add_column(name, justify="right")
-    for config, values in configs.items():
-        table.add_row(config, *(f"{values[m]:.3f}" for m in metric_names))
-    console = Console(width=140, record=True, force_terminal=False)
-    with console.capture() as capture:
-        console.print(table)
-    return capture.get()
 
 
 def main() -> None:

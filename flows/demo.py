@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from tasks.errors import UserError
-from tasks.params import Params, parse_params
+from tasks.params import Params
+from tasks.params_loader import with_values
 
 Echo = Callable[[str], None]
 INPUT_DIRS = ("documents", "sft", "eval")
@@ -44,7 +45,7 @@ def apply_changes(changes: Path, source: Path) -> list[str]:
 
 
 def ask_and_show(params: Params, question: str, customer_id: str, echo: Echo) -> Any:
-    from tasks import ask
+    from tasks.copilot import ask
 
     answer = ask.run(params, question, customer_id=customer_id)
     who = f" (as {customer_id})" if customer_id else ""
@@ -54,13 +55,14 @@ def ask_and_show(params: Params, question: str, customer_id: str, echo: Echo) ->
 
 def run_demo(params: Params, echo: Echo) -> None:
     from flows.pipeline import run_all
-    from tasks import curate, index, validate
+    from tasks.data import curate, validate
+    from tasks.index import index
 
     sample = params.paths.source_dir
     script = yaml.safe_load((sample / "changes" / "demo.yaml").read_text(encoding="utf-8"))
     working = params.paths.out_dir / "demo-source"
     prepare_source(sample, working)
-    params = load_params_with_source(params, working)
+    params = with_values(params, {"paths.source_dir": str(working)}, origin="demo params")
 
     echo(f"== 1. the whole pipeline on {sample} (working copy: {working})")
     reports = run_all(params, echo=echo)
@@ -90,10 +92,3 @@ def run_demo(params: Params, echo: Echo) -> None:
     after = ask_and_show(params, script["changed_question"], "", echo)
     shown = script["new_fact"] in after.answer
     echo(f"new fact {'appears' if shown else 'does NOT appear'} in the answer")
-
-
-def load_params_with_source(params: Params, source: Path) -> Params:
-    """The same params with the working copy as source_dir (validated like any override)."""
-    tree = params.as_dict()
-    tree["paths"]["source_dir"] = str(source)
-    return parse_params(tree, origin="demo params")

@@ -11,81 +11,45 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
 from prefect import Flow, serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 
 from flows.prefect_flows import INDEX_LIMIT, finetune, full, reindex
-from tasks.params import load_params
+from tasks.params_loader import load_params, parse_assignment
 
 TAGS = ["tandem"]
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
-    """`-S key=value` strings as the flows' typed `overrides`, each value parsed as YAML (else
-    kept as text) as tasks.params.apply_override parses them."""
-    parsed: dict[str, Any] = {}
-    for assignment in overrides:
-        key, _, raw = assignment.partition("=")
-        try:
-            parsed[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            parsed[key.strip()] = raw
-    return parsed
+    """`-S key=value` strings as the flows' typed `overrides`, parsed as every override is."""
+    return dict(parse_assignment(assignment) for assignment in overrides)
 
 
-def _deployment(
-    flow: Flow[..., Any], name: str, description: str, **options: Any
-) -> RunnerDeployment:
-    deployment = flow.to_deployment(
-        name=name,
-        description=" ".join(description.split()),
-        tags=TAGS,
-        entrypoint_type=EntrypointType.MODULE_PATH,  # importable from any working directory
-        **options,
-    )
-    return cast(RunnerDeployment, deployment)  # sync_compatible: called from sync code
-
-
-def reindex_deployment(cron: str, parameters: dict[str, Any]) -> RunnerDeployment:
-    """Re-index on a schedule; a run that collides with a running one is cancelled (CANCEL_NEW),
-    not queued: the running sync or the next scheduled one picks up the same changes, so a
-    queue of re-indexes would only repeat work."""
-    limit = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
-    return _deployment(
+# name -> (flow, the schedule's params key or None, what a colliding run does, why)
+DEPLOYMENTS: dict[str, tuple[Flow[..., Any], str | None, ConcurrencyLimitStrategy, str]] = {
+    "reindex": (
         reindex,
-        "reindex",
-        str(reindex_deployment.__doc__),
-        cron=cron,
-        parameters=parameters,
-        concurrency_limit=limit,
-    )
-
-
-def finetune_deployment(cron: str, parameters: dict[str, Any]) -> RunnerDeployment:
-    """Fine-tune on a schedule; a colliding run waits for the running one (ENQUEUE): each is a
-    training run someone asked for."""
-    limit = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
-    return _deployment(
+        "reindex_cron",
+        ConcurrencyLimitStrategy.CANCEL_NEW,
+        "Re-index on a schedule; a run that collides with a running one is cancelled "
+        "(CANCEL_NEW), not queued: the running sync or the next scheduled one picks up the same "
+        "changes, so a queue of re-indexes would only repeat work.",
+    ),
+    "finetune": (
         finetune,
-        "finetune",
-        str(finetune_deployment.__doc__),
-        cron=cron,
-        parameters=parameters,
-        concurrency_limit=limit,
-    )
-
-
-def full_deployment(parameters: dict[str, Any]) -> RunnerDeployment:
-    """The whole pipeline on demand (no schedule); one at a time, the next one waits."""
-    return _deployment(
+        "finetune_cron",
+        ConcurrencyLimitStrategy.ENQUEUE,
+        "Fine-tune on a schedule; a colliding run waits for the running one (ENQUEUE): each is "
+        "a training run someone asked for.",
+    ),
+    "full": (
         full,
-        "full",
-        str(full_deployment.__doc__),
-        parameters=parameters,
-        concurrency_limit=1,
-    )
+        None,
+        ConcurrencyLimitStrategy.ENQUEUE,
+        "The whole pipeline on demand (no schedule); one at a time, the next one waits.",
+    ),
+}
 
 
 def build_deployments(params_path: Path, overrides: list[str]) -> list[RunnerDeployment]:
@@ -101,11 +65,20 @@ def build_deployments(params_path: Path, overrides: list[str]) -> list[RunnerDep
         "params_path": str(params_path.resolve()),
         "deployment_overrides": parse_overrides(overrides),
     }
-    return [
-        reindex_deployment(params.schedule.reindex_cron, parameters),
-        finetune_deployment(params.schedule.finetune_cron, parameters),
-        full_deployment(parameters),
-    ]
+    deployments = []
+    for name, (flow, cron_key, strategy, description) in DEPLOYMENTS.items():
+        schedule = {"cron": getattr(params.schedule, cron_key)} if cron_key else {}
+        deployment = flow.to_deployment(
+            name=name,
+            description=description,
+            tags=TAGS,
+            entrypoint_type=EntrypointType.MODULE_PATH,  # importable from any working directory
+            parameters=parameters,
+            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=strategy),
+            **schedule,
+        )
+        deployments.append(cast(RunnerDeployment, deployment))  # sync_compatible: from sync code
+    return deployments
 
 
 def ensure_index_limit() -> None:

@@ -1,7 +1,7 @@
 """Fan-out of the index's embedding over the Prefect task runner `orchestration.task_runner`
 names: the default thread pool, Dask (prefect-dask) or Ray (prefect-ray).
 
-The index step stays one function (tasks.index.run): it hands its batches of changed chunks
+The index step stays one function (tasks.index.index.run): it hands its batches of changed chunks
 to `submit_embed_batches`, which submits each as an `embed-batch` task run to the runner of the
 flow it runs in, keeps a bounded number in flight, and yields the vectors back in order, so
 the writes to Qdrant stay in the flow's process, under its lock.
@@ -19,9 +19,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tasks.embed import embed_batch
 from tasks.errors import UserError
-from tasks.index import EmbedBatches
+from tasks.index.embed import embed_batch
+from tasks.index.sync import EmbedBatches
 from tasks.params import OrchestrationParams, Params
 
 IN_FLIGHT_PER_WORKER = 2  # one being embedded, one queued: workers never wait on the writer

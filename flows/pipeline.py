@@ -1,6 +1,7 @@
-"""The whole pipeline in order, without an orchestrator: what `tandem run` and DVC-free users get.
+"""The pipeline's steps in their one order, and running them all without an orchestrator.
 
-The Prefect flows (flows/prefect_flows.py) call the very same step functions.
+`tandem run`, the Prefect flows (flows/prefect_flows.py) and a test that checks dvc.yaml read
+STEPS; each step is the same `run(params)` from tasks/ that the CLI and DVC call.
 """
 
 from __future__ import annotations
@@ -9,30 +10,33 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tasks import curate, evaluate, finetune, index, promote, register, sft, validate
-from tasks.models import prepare_model
+from flows.render import eval_table, summary_line
+from tasks.copilot import register
+from tasks.data import curate, validate
+from tasks.evaluate import evaluate, promote
+from tasks.index import index
 from tasks.params import Params
 from tasks.reports import write_report
+from tasks.train import build_sft, finetune, prepare_model
 
 Step = Callable[[Params], Any]
 
 STEPS: tuple[tuple[str, Step], ...] = (
-    ("prepare-model", prepare_model),
     ("validate", validate.run),
     ("curate", curate.run),
     ("index", index.run),
-    ("build-sft", sft.run),
+    ("prepare-model", prepare_model.run),
+    ("build-sft", build_sft.run),
     ("finetune", finetune.run),
     ("evaluate", evaluate.run),
     ("register", register.run),
     ("promote", promote.run),
 )
+STEP_NAMES = tuple(name for name, _ in STEPS)
 
 
 def run_all(params: Params, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run every step; write reports/pipeline.json with each step's wall time."""
-    from flows.cli import render_eval_table, summary_line
-
     reports: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for name, step in STEPS:
@@ -42,7 +46,7 @@ def run_all(params: Params, echo: Callable[[str], None] | None = None) -> dict[s
         if echo:
             echo(f"{summary_line(name, reports[name])}  [{timings[name]:.1f}s]")
             if name == "evaluate":
-                echo(render_eval_table(reports[name].configs, reports[name].primary_metric))
+                echo(eval_table(reports[name].configs, reports[name].primary_metric))
     write_report(
         params.paths.reports_dir, "pipeline", {"seconds": timings, "total": sum(timings.values())}
     )

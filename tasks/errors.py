@@ -11,3 +11,9 @@ class DataQualityError(UserError):
     """A source had more bad rows than validate.max_quarantine_fraction allows."""
 
     exit_code = 3
+
+
+class ParamsError(UserError):
+    """params.yaml or an override is invalid; the message names the key."""
+
+    exit_code = 2

@@ -1,20 +1,16 @@
-"""Locating and loading the models: the base generator (GGUF, dir or hub id) and the embedder."""
+"""Locating and loading models: package refs, the device and dtype, the prepared base generator."""
 
 from __future__ import annotations
 
 import importlib.util
 import logging
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.errors import UserError
 from tasks.params import ModelParams, Params
-from tasks.reports import read_json, write_json_atomic, write_report
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
@@ -107,57 +103,13 @@ def align_special_tokens(tokenizer: PreTrainedTokenizerBase, model: Any) -> None
         config.eos_token_id = tokenizer.eos_token_id
 
 
-@dataclass(frozen=True)
-class PrepareModelReport:
-    source: str
-    model_dir: str
-    parameters: int
-    seconds: float
-    reused: bool
-
-
 def base_model_dir(params: Params) -> Path:
     return params.paths.models_dir / "base"
 
 
-def prepare_model(params: Params) -> PrepareModelReport:
-    """Convert the base model once (GGUF dequantization takes ~20 s) into a safetensors dir."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    started = time.perf_counter()
-    source = resolve_model_ref(params.model.base)
-    target = base_model_dir(params)
-    marker = target / PREPARED_MARKER
-    info = read_json(marker) if marker.is_file() else {}
-    if info.get("source") == source and info.get("version") == PREPARE_VERSION:
-        report = PrepareModelReport(source, str(target), info["parameters"], 0.0, reused=True)
-        write_report(params.paths.reports_dir, "prepare_model", report)
-        return report
-
-    source_path = Path(source)
-    kwargs: dict[str, Any] = {}
-    if source_path.suffix == ".gguf":
-        if not source_path.is_file():
-            raise UserError(f"model.base '{params.model.base}': GGUF file '{source}' not found")
-        load_from, kwargs["gguf_file"] = str(source_path.parent), source_path.name
-    else:
-        load_from = source
-    log.info("converting %s into %s", source, target)
-    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(load_from, **kwargs))
-    model = AutoModelForCausalLM.from_pretrained(load_from, **kwargs)
-    align_special_tokens(tokenizer, model)
-    target.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(target)
-    tokenizer.save_pretrained(target)
-    parameters = sum(p.numel() for p in model.parameters())
-    write_json_atomic(
-        marker, {"source": source, "parameters": parameters, "version": PREPARE_VERSION}
-    )
-    report = PrepareModelReport(
-        source, str(target), parameters, round(time.perf_counter() - started, 2), reused=False
-    )
-    write_report(params.paths.reports_dir, "prepare_model", report)
-    return report
+def adapter_dir(params: Params) -> Path:
+    """Where finetune saves the LoRA adapter that evaluate, register and ask load."""
+    return params.paths.models_dir / "adapter"
 
 
 def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str]:
@@ -178,12 +130,3 @@ def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase,
     model = model.to(device)
     model.eval()
     return model, tokenizer, device
-
-
-def load_embedder(params: Params) -> SentenceTransformer:
-    from sentence_transformers import SentenceTransformer
-
-    configure_threads(params.model)
-    return SentenceTransformer(
-        resolve_model_ref(params.embedding.model), device=pick_device(params.model.device)
-    )

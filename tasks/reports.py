@@ -1,11 +1,13 @@
-"""Small helpers every step uses to write its JSON report and manifests atomically."""
+"""Files every step writes: atomic replacement, JSON reports and manifests, content hashes."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +21,43 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot serialize {type(obj).__name__}")
 
 
-def write_json_atomic(path: Path, payload: Any) -> Path:
-    """Write JSON so a reader (or a kill -9) never sees a half-written file."""
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary sibling to write; moved over `path` only when the block succeeds, so a
+    reader (or a kill -9) never sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=False, default=to_jsonable)
-        handle.write("\n")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Text written, flushed to disk, then moved into place (and the move made durable)."""
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
     return path
+
+
+def write_json_atomic(path: Path, payload: Any) -> Path:
+    text = json.dumps(payload, indent=2, sort_keys=False, default=to_jsonable)
+    return write_text_atomic(path, text + "\n")
+
+
+def write_jsonl_atomic(path: Path, rows: Iterable[Any]) -> Path:
+    lines = (json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n" for row in rows)
+    return write_text_atomic(path, "".join(lines))
 
 
 def write_report(reports_dir: Path, name: str, report: Any) -> Path:
@@ -38,6 +66,10 @@ def write_report(reports_dir: Path, name: str, report: Any) -> Path:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_sha256(path: Path) -> str:

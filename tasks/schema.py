@@ -8,14 +8,18 @@ build-sft  -> sft/{train,val}.jsonl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tasks.errors import UserError
+from tasks.reports import atomic_path
 
 # Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
 DOCUMENT_FIELDS = (
@@ -83,6 +87,9 @@ class EvalExample:
     must_include: tuple[str, ...] = field(default_factory=tuple)
 
 
+Example = TypeVar("Example", "SftExample", "EvalExample")
+
+
 def arrow_schema(columns: Sequence[str]) -> pa.Schema:
     """Parquet types of our tables: strings, lists of strings, and the chunk position.
 
@@ -97,6 +104,16 @@ def arrow_schema(columns: Sequence[str]) -> pa.Schema:
     )
 
 
+def write_tables(tables: Mapping[Path, tuple[Sequence[Mapping[str, Any]], Sequence[str]]]) -> None:
+    """Each {path: (rows, columns)} as a typed Parquet table, exactly those columns; all are
+    written aside first, then moved into place together, so no reader sees half a file."""
+    with contextlib.ExitStack() as stack:
+        for path, (rows, columns) in tables.items():
+            tmp = stack.enter_context(atomic_path(path))
+            picked = [{c: row[c] for c in columns} for row in rows]
+            pq.write_table(pa.Table.from_pylist(picked, schema=arrow_schema(columns)), tmp)
+
+
 def read_table(path: Path, columns: Sequence[str], producer: str) -> pd.DataFrame:
     """A step's input table, or a message naming the file and the step that writes it."""
     if not path.is_file():
@@ -108,41 +125,36 @@ def read_table(path: Path, columns: Sequence[str], producer: str) -> pd.DataFram
     return frame
 
 
-def _tuple(value: object) -> tuple[str, ...]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ()
-    return tuple(str(v) for v in value)  # type: ignore[attr-defined]
+def is_missing(value: object) -> bool:
+    """None or a NaN cell: pandas' missing value in an object column."""
+    return value is None or (isinstance(value, float) and pd.isna(value))
 
 
-def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+def text_or_empty(value: object) -> str:
+    """A table cell as text; a missing cell is ""."""
+    return "" if is_missing(value) else str(value)
+
+
+def strings_tuple(value: object) -> tuple[str, ...]:
+    """A list cell as a tuple of strings; a missing cell is ()."""
+    return () if is_missing(value) else tuple(str(v) for v in value)  # type: ignore[attr-defined]
+
+
+def read_examples(path: Path, kind: type[Example]) -> list[Example]:
+    """sft or eval examples from a curated table; missing cells become "" or ()."""
+    names = [f.name for f in fields(kind)]
+
+    def cell(row: dict[str, Any], name: str) -> Any:
+        value = row.get(name)
+        return strings_tuple(value) if name in LIST_COLUMNS else text_or_empty(value)
+
+    rows = pd.read_parquet(path).to_dict("records")
+    return [kind(**{name: cell(row, name) for name in names}) for row in rows]
 
 
 def read_sft(path: Path) -> list[SftExample]:
-    frame = pd.read_parquet(path)
-    return [
-        SftExample(
-            id=str(row["id"]),
-            prompt=str(row["prompt"]),
-            response=str(row["response"]),
-            task_type=_text(row.get("task_type")),
-            customer_id=_text(row.get("customer_id")),
-            gold_doc_ids=_tuple(row.get("gold_doc_ids")),
-        )
-        for row in frame.to_dict("records")
-    ]
+    return read_examples(path, SftExample)
 
 
 def read_eval(path: Path) -> list[EvalExample]:
-    frame = pd.read_parquet(path)
-    return [
-        EvalExample(
-            id=str(row["id"]),
-            question=str(row["question"]),
-            reference_answer=str(row["reference_answer"]),
-            gold_doc_ids=_tuple(row.get("gold_doc_ids")),
-            customer_id=_text(row.get("customer_id")),
-            must_include=_tuple(row.get("must_include")),
-        )
-        for row in frame.to_dict("records")
-    ]
+    return read_examples(path, EvalExample)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tasks.params import Params
-
-if TYPE_CHECKING:
-    from tasks.finetune import FinetuneReport
 
 log = logging.getLogger(__name__)
 
@@ -94,71 +93,32 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def log_finetune_run(params: Params, report: FinetuneReport) -> str:
-    """One MLflow run per fine-tune: params, data hashes, loss curves, speed, the adapter."""
-    import mlflow
-
-    from tasks.reports import read_json
-
-    setup(params)
-    history = read_json(params.paths.reports_dir / "finetune_history.json")
-    with mlflow.start_run(run_name="finetune") as run:
-        flat = {k: str(v)[:500] for k, v in flatten(params.as_dict()).items()}
-        mlflow.log_params(flat)
-        mlflow.set_tags(
-            {
-                "git_commit": git_commit(),
-                "step": "finetune",
-                "curated_data_hash": tree_hash(params.paths.curated_dir),
-                "sft_data_hash": tree_hash(params.paths.sft_dir),
-                "device": report.device,
-                "precision": report.precision,
-            }
-        )
-        for entry in history:
-            step = int(entry.get("step", 0))
-            if "loss" in entry:
-                mlflow.log_metric("train_loss", entry["loss"], step=step)
-            if "eval_loss" in entry:
-                mlflow.log_metric("val_loss", entry["eval_loss"], step=step)
-        mlflow.log_metrics(
-            {
-                "tokens_per_second": report.tokens_per_second,
-                "wall_seconds": report.wall_seconds,
-                "trainable_params": report.trainable_params,
-                "train_tokens": report.train_tokens,
-                "steps": report.steps,
-                **(
-                    {"final_val_loss": report.final_val_loss}
-                    if report.final_val_loss is not None
-                    else {}
-                ),
-                **(
-                    {"final_train_loss": report.final_train_loss}
-                    if report.final_train_loss is not None
-                    else {}
-                ),
-            }
-        )
-        mlflow.log_artifacts(report.adapter_dir, artifact_path="adapter")
-        return str(run.info.run_id)
-
-
-def log_eval_run(params: Params, report: Any, reports_dir: Path) -> str:
-    """One MLflow run per evaluation: the four-way table, retrieval metrics, CSV and chart."""
+def log_run(
+    params: Params,
+    name: str,
+    *,
+    run_params: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    curves: Mapping[str, Sequence[tuple[int, float]]] | None = None,
+    artifacts: Sequence[Path] = (),
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """One MLflow run of step `name`: its params, metrics (NaN ones skipped), per-step curves,
+    artifacts (a file at the run's root, a folder under its own name) and tags; -> the run id."""
     import mlflow
 
     setup(params)
-    with mlflow.start_run(run_name="evaluate") as run:
-        mlflow.set_tags(
-            {"git_commit": git_commit(), "step": "evaluate", "index_version": report.index_version}
-        )
-        mlflow.log_params({"questions": report.questions, "primary_metric": report.primary_metric})
-        for config, values in report.configs.items():
-            mlflow.log_metrics(
-                {f"{config.replace('+', '_')}.{m}": v for m, v in values.items() if v == v}
-            )
-        mlflow.log_metrics({f"retrieval.{m}": v for m, v in report.retrieval.items() if v == v})
-        for name in ("eval_questions.csv", "eval.png"):
-            mlflow.log_artifact(str(reports_dir / name))
+    with mlflow.start_run(run_name=name) as run:
+        mlflow.set_tags({"git_commit": git_commit(), "step": name, **(tags or {})})
+        if run_params:
+            mlflow.log_params({k: str(v)[:500] for k, v in run_params.items()})
+        mlflow.log_metrics({k: v for k, v in (metrics or {}).items() if not math.isnan(v)})
+        for metric, points in (curves or {}).items():
+            for step, value in points:
+                mlflow.log_metric(metric, value, step=step)
+        for path in artifacts:
+            if path.is_dir():
+                mlflow.log_artifacts(str(path), artifact_path=path.name)
+            else:
+                mlflow.log_artifact(str(path))
         return str(run.info.run_id)

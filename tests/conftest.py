@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flows.runtime import configure_environment
-from tasks.params import Params, load_params
+from tasks.params import Params
+from tasks.params_loader import load_params
 
 REPO = Path(__file__).resolve().parents[1]
 configure_environment()  # offline, no telemetry: before any library under test is imported

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tasks.params import Params, load_params
+from tasks.params import Params
+from tasks.params_loader import load_params
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformer:
     """The real MiniLM, loaded once for the whole session (~2 s)."""
-    from tasks.embed import load_embedder
+    from tasks.index.embed import load_embedder
 
     return load_embedder(load_params(REPO / "params.yaml"))
 

@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks import curate, evaluate, finetune, index, promote, register, sft, validate
+from tasks.copilot import register
+from tasks.data import curate, validate
+from tasks.evaluate import evaluate, promote
+from tasks.index import index
 from tasks.params import Params
+from tasks.train import build_sft as sft
+from tasks.train import finetune
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,7 +38,7 @@ TRAIN = [
 def trained(
     tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, tiny_sources: Path
 ) -> Params:
-    from tasks.params import load_params
+    from tasks.params_loader import load_params
 
     out = tmp_path_factory.mktemp("copilot-e2e")
     repo = Path(__file__).resolve().parents[2]

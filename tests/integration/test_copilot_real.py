@@ -16,9 +16,16 @@ from typing import Any
 import pytest
 from safetensors.torch import load_file, save_file
 
-from tasks import curate, evaluate, finetune, index, promote, register, sft, tracking, validate
-from tasks.models import prepare_model
-from tasks.params import Params, load_params
+from tasks import tracking
+from tasks.copilot import register
+from tasks.data import curate, validate
+from tasks.evaluate import evaluate, promote
+from tasks.index import index
+from tasks.params import Params
+from tasks.params_loader import load_params
+from tasks.train import build_sft as sft
+from tasks.train import finetune
+from tasks.train.prepare_model import run as prepare_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

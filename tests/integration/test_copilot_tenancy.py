@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks import curate, index, validate
-from tasks.copilot import Copilot
-from tasks.params import Params, load_params
+from tasks.copilot.copilot import Copilot
+from tasks.data import curate, validate
+from tasks.index import index
+from tasks.params import Params
+from tasks.params_loader import load_params
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]

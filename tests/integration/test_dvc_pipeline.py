@@ -111,3 +111,10 @@ def test_repro_runs_each_stage_once_and_then_only_what_changed(repo: Path) -> No
     assert set(json.loads(dvc("status", "--json", cwd=repo))) == {
         "finetune", "evaluate", "register",
     }  # fmt: skip
+    # A code change marks the stages whose step runs that module, and only those: the search
+    # store is read by build-sft, evaluate and register, and written by index.
+    with (repo / "tasks" / "index" / "store" / "base.py").open("a") as module:
+        module.write("\n# a changed comment is a changed dependency\n")
+    assert set(json.loads(dvc("status", "--json", cwd=repo))) == {
+        "index", "build_sft", "finetune", "evaluate", "register",
+    }  # fmt: skip

@@ -15,8 +15,8 @@ from prefect import get_client
 from flows.fanout import make_task_runner
 from flows.prefect_flows import reindex
 from tasks.errors import UserError
-from tasks.params import load_params
-from tasks.retrieve import Retriever
+from tasks.index.retrieve import Retriever
+from tasks.params_loader import load_params
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,7 +74,7 @@ def embedders_loaded(cluster: Any) -> dict[str, int]:
     from distributed import Client
 
     def count() -> int:
-        from tasks.embed import _SHARED
+        from tasks.index.embed import _SHARED
 
         return len(_SHARED)
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from tasks import finetune
 from tasks.params import Params
+from tasks.train import finetune
 
 pytestmark = pytest.mark.integration
 

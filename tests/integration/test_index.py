@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 import pytest
 from index_corpus import kb_chunks, write_chunks, write_eval
 
-from tasks import index
-from tasks.embed import embed_texts, load_embedder
 from tasks.errors import UserError
+from tasks.index import index, versions
+from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.retrieve import Retriever, parse_time
+from tasks.index.store.base import IndexBusy
+from tasks.index.store.catalog import open_catalog
+from tasks.index.store.edge import EdgeStore
 from tasks.params import Params
-from tasks.retrieve import Retriever, parse_time
-from tasks.vector_store import EdgeStore, IndexBusy, open_catalog
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -56,13 +58,13 @@ def test_first_run_builds_and_a_rerun_embeds_nothing(
     write_chunks(params, chunks)
     first = index.run(params, embedder=embedder)
     assert (first.mode, first.version, first.points, first.embedded) == ("full", "v0001", 10, 10)
-    version_before = index.current_version(params)
+    version_before = versions.current_version(params)
 
     again = index.run(params, embedder=embedder)
     assert (again.mode, again.embedded, again.payload_updated) == ("incremental", 0, 0)
     assert again.deleted == 0
     assert again.unchanged == len(chunks) == again.points
-    assert index.current_version(params) == version_before  # the manifest did not move
+    assert versions.current_version(params) == version_before  # the manifest did not move
     assert (params.paths.reports_dir / "index.json").is_file()
     assert (params.paths.index_dir / "manifest.json").is_file()
 
@@ -149,16 +151,16 @@ def test_full_rebuild_switches_readers_and_rollback_returns(
     params = index_params()
     write_chunks(params, kb_chunks())
     index.run(params, embedder=embedder)
-    first = index.current_version(params)
+    first = versions.current_version(params)
     rebuilt = index.run(params, full=True, embedder=embedder)
     assert (rebuilt.mode, rebuilt.version, rebuilt.previous_version) == ("full", "v0002", "v0001")
-    assert index.current_version(params)[0] == "v0002"
+    assert versions.current_version(params)[0] == "v0002"
     with Retriever(params, embedder=embedder) as retriever:
         assert retriever.version == "v0002"
 
     back = index.rollback(params)
     assert (back.mode, back.version, back.previous_version) == ("rollback", "v0001", "v0002")
-    assert index.current_version(params) == first
+    assert versions.current_version(params) == first
     with Retriever(params, embedder=embedder) as retriever:
         assert retriever.version == "v0001"
         assert doc_ids(retriever, "reset my password", k=1) == ["KB-001"]
@@ -195,7 +197,7 @@ def test_a_rebuild_below_min_recall_keeps_the_old_version(
     write_eval(params, [wrong_gold])
     with pytest.raises(UserError, match=r"recall@3 0\.000 on 1 eval questions.*kept version v0001"):
         index.run(params, full=True, embedder=embedder)
-    assert index.current_version(params)[0] == "v0001"
+    assert versions.current_version(params)[0] == "v0001"
     catalog = open_catalog(params.index, params.paths.index_dir)
     try:
         assert catalog.versions() == ["v0001"]

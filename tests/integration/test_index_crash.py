@@ -16,9 +16,10 @@ import pytest
 import yaml
 from index_corpus import kb_chunks, write_chunks
 
-from tasks import index
+from tasks.index import index
+from tasks.index.store.catalog import open_catalog
+from tasks.index.versions import current_version
 from tasks.params import Params
-from tasks.vector_store import open_catalog
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -30,11 +31,13 @@ pytestmark = pytest.mark.integration
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from tasks import index, vector_store
-    from tasks.params import load_params
+    from tasks.index.store.edge import EdgeStore
+    from tasks.index.store.server import ServerStore
+    from tasks.index import index
+    from tasks.params_loader import load_params
 
     calls = 0
-    for backend in (vector_store.EdgeStore, vector_store.ServerStore):
+    for backend in (EdgeStore, ServerStore):
         def upsert(self, *args, _upsert=backend.upsert, **kwargs):
             global calls
             _upsert(self, *args, **kwargs)
@@ -112,12 +115,12 @@ def test_a_rebuild_killed_midway_leaves_readers_alone_and_resumes(
     chunks = kb_chunks()
     write_chunks(params, chunks)
     index.run(params, embedder=embedder)
-    before = index.current_version(params)
+    before = current_version(params)
 
     kill_midway(params, tmp_path, full=True)
     current, versions, stored = index_state(params)
     assert (current, versions) == ("v0001", ["v0001", "v0002"])  # v0002 unfinished, unpublished
-    assert index.current_version(params) == before and len(stored) == len(chunks)
+    assert current_version(params) == before and len(stored) == len(chunks)
 
     resumed = index.run(params, full=True, embedder=embedder)
     assert (resumed.version, resumed.points) == ("v0002", len(chunks))

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks import curate, index, promote, register, validate
-from tasks.finetune import adapter_dir
-from tasks.models import base_model_dir
-from tasks.params import Params, load_params
+from tasks.copilot import register
+from tasks.data import curate, validate
+from tasks.evaluate import promote
+from tasks.index import index, versions
+from tasks.models import adapter_dir, base_model_dir
+from tasks.params import Params
+from tasks.params_loader import load_params
 from tasks.reports import file_sha256, write_report
 from tests.servers import Server
 
@@ -45,7 +48,7 @@ def write_eval(params: Params, score: float) -> None:
             "retrieval": {"recall_at_3": 1.0, "mrr": 1.0},
             "primary_metric": "answer_score",
             "seconds": 0.1,
-            "index_version": index.current_version(params)[0],
+            "index_version": versions.current_version(params)[0],
             "adapter_sha256": file_sha256(adapter_dir(params) / "adapter_model.safetensors"),
             "mlflow_run_id": None,
         },

@@ -19,7 +19,6 @@ from prefect import get_client
 from flows.prefect_flows import (
     INDEX_LIMIT,
     NETWORK_RETRIES,
-    evaluation_markdown,
     full,
     index_flow,
     index_is_remote,
@@ -27,11 +26,13 @@ from flows.prefect_flows import (
     mlflow_is_remote,
     with_network_retries,
 )
-from tasks import curate, validate
+from flows.render import evaluation_markdown
+from tasks.data import curate, validate
 from tasks.errors import UserError
-from tasks.evaluate import EvalReport
-from tasks.params import Params, load_params
-from tasks.vector_store import IndexBusy
+from tasks.evaluate.evaluate import EvalReport
+from tasks.index.store.base import IndexBusy
+from tasks.params import Params
+from tasks.params_loader import load_params
 from tests.servers import (
     BIN,
     Server,

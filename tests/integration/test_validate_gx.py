@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tasks import validate
+from tasks.data import validate
 from tasks.errors import DataQualityError
-from tasks.params import Params, load_params
+from tasks.params import Params
+from tasks.params_loader import load_params
 from tasks.schema import DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tasks.index import to_desired
+from tasks.index.plan import to_desired
+from tasks.index.retrieve import to_epoch
+from tasks.index.store.base import Catalog, Store, Visible, point_id
+from tasks.index.store.catalog import open_catalog
 from tasks.params import Params
-from tasks.retrieve import to_epoch
-from tasks.vector_store import Catalog, Store, Visible, open_catalog, point_id
 
 pytestmark = pytest.mark.integration
 

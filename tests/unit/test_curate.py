@@ -11,16 +11,17 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tasks import curate
-from tasks.cleaning import (
+from tasks.data import chunking, curate
+from tasks.data.cleaning import (
     clean_document,
     compile_boilerplate,
     html_to_text,
     normalize_text,
     remove_boilerplate,
 )
-from tasks.dedupe import dedupe
-from tasks.params import CurateParams, Params, load_params
+from tasks.data.dedupe import dedupe
+from tasks.params import CurateParams, Params
+from tasks.params_loader import load_params
 from tasks.schema import CHUNK_COLUMNS, DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
 
 pytestmark = pytest.mark.unit
@@ -84,7 +85,7 @@ def write_validated(
 
 @cache
 def tokenizer() -> Any:
-    return curate.load_tokenizer(load_params(REPO / "params.yaml"))
+    return chunking.load_tokenizer(load_params(REPO / "params.yaml"))
 
 
 # ---------------------------------------------------------------- normalization
@@ -153,11 +154,17 @@ def test_clean_document_converts_html_only_when_metadata_says_so() -> None:
     assert html["text"].startswith("<p>")  # the argument is not mutated
 
 
+def curate_params(**changes: object) -> CurateParams:
+    """The shipped curate section (params.yaml holds every default), with `changes`."""
+    shipped = load_params(REPO / "params.yaml").curate
+    return CurateParams.model_validate({**shipped.model_dump(), **changes})
+
+
 # ---------------------------------------------------------------- duplicates
 
 
 def test_dedupe_counts_exact_and_near_duplicates_keeping_the_first() -> None:
-    p = CurateParams()
+    p = curate_params()
     one_word_changed = ARTICLE.replace("secret manager", "secrets manager")
     texts = [ARTICLE, OTHER_ARTICLE, ARTICLE, one_word_changed]
     result = dedupe(texts, [("",)] * 4, p)
@@ -169,13 +176,13 @@ def test_dedupe_counts_exact_and_near_duplicates_keeping_the_first() -> None:
 def test_dedupe_never_crosses_customers() -> None:
     ticket = "My deployment in eu-west fails with error 503 since this morning, " + ARTICLE
     texts = [ticket, ticket, ticket.replace("this morning", "yesterday")]
-    result = dedupe(texts, [("acme",), ("globex",), ("globex",)], CurateParams())
+    result = dedupe(texts, [("acme",), ("globex",), ("globex",)], curate_params())
     assert result.kept == (0, 1)
     assert result.near_duplicates == 1
 
 
 def test_document_scope_keeps_visibility_and_validity_windows_apart() -> None:
-    p = CurateParams()
+    p = curate_params()
     spec = curate.kind_specs(p)["documents"]
     docs = [
         doc("POL-1", ARTICLE, visibility="internal"),
@@ -292,18 +299,18 @@ def test_missing_validated_input_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_token_windows_cover_everything_with_overlap() -> None:
-    assert curate.token_windows(0, 10, 2) == []
-    assert curate.token_windows(7, 10, 2) == [(0, 7)]
-    assert curate.token_windows(10, 10, 2) == [(0, 10)]
-    assert curate.token_windows(25, 10, 2) == [(0, 10), (8, 18), (16, 25)]
+    assert chunking.token_windows(0, 10, 2) == []
+    assert chunking.token_windows(7, 10, 2) == [(0, 7)]
+    assert chunking.token_windows(10, 10, 2) == [(0, 10)]
+    assert chunking.token_windows(25, 10, 2) == [(0, 10), (8, 18), (16, 25)]
 
 
 def chunk(text: str, p: CurateParams, doc_id: str = "KB-1") -> list[dict[str, Any]]:
-    return curate.chunk_documents([doc(doc_id, text)], tokenizer(), p)
+    return chunking.chunk_documents([doc(doc_id, text)], tokenizer(), p)
 
 
 def test_chunks_cut_the_original_text_at_token_boundaries() -> None:
-    p = CurateParams(chunk_tokens=32, chunk_overlap=8)
+    p = curate_params(chunk_tokens=32, chunk_overlap=8)
     text = f"{ARTICLE}\n\n{OTHER_ARTICLE} Zoë's café—naïve résumé."
     chunks = chunk(text, p)
     assert len(chunks) > 3
@@ -322,7 +329,7 @@ def test_chunks_cut_the_original_text_at_token_boundaries() -> None:
 
 
 def test_chunk_ids_are_stable_and_follow_content() -> None:
-    p = CurateParams(chunk_tokens=32, chunk_overlap=8)
+    p = curate_params(chunk_tokens=32, chunk_overlap=8)
     first = chunk(ARTICLE, p)
     again = chunk(ARTICLE, p)
     assert [c["chunk_id"] for c in first] == [c["chunk_id"] for c in again]

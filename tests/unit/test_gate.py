@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tasks.evaluate.promote import decide
 from tasks.params import Params
-from tasks.promote import decide
 
 pytestmark = pytest.mark.unit
 

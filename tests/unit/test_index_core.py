@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tasks.errors import UserError
-from tasks.index import (
+from tasks.index.plan import (
     build_info,
     content_summary,
     desired_points,
@@ -20,9 +20,10 @@ from tasks.index import (
     rebuild_reason,
     to_desired,
 )
-from tasks.retrieve import own_or_global, parse_time, to_epoch
+from tasks.index.retrieve import own_or_global, parse_time, to_epoch
+from tasks.index.store.base import complete_scroll, point_id, version_name, version_number
+from tasks.index.store.snapshot import copy_sparse
 from tasks.schema import Hit
-from tasks.vector_store import complete_scroll, copy_sparse, point_id, version_name, version_number
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tasks import metrics
+from tasks.evaluate import metrics
 
 pytestmark = pytest.mark.unit
 

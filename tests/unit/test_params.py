@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.params import ParamsError, load_params
+from tasks.errors import ParamsError
+from tasks.params_loader import load_params
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]

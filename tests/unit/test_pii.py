@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tasks import curate, pii
-from tasks.params import load_params
-from tasks.pii import Redactor
+from tasks.data import curate, pii, recognizers
+from tasks.data.pii import Redactor
+from tasks.params_loader import load_params
 from tasks.schema import DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
 
 pytestmark = pytest.mark.unit
@@ -262,10 +262,10 @@ def test_email_check_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    pii.offline_tld_extract.cache_clear()
+    recognizers.offline_tld_extract.cache_clear()
     try:
         found = Redactor(["EMAIL_ADDRESS"]).find("mail ops@larkspur.example.org or x@y.invalidtld")
     finally:
-        pii.offline_tld_extract.cache_clear()
+        recognizers.offline_tld_extract.cache_clear()
     assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]
     assert attempts == []

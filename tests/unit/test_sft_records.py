@@ -4,11 +4,11 @@ from collections.abc import Callable
 
 import pytest
 
-from tasks.finetune import IGNORE_INDEX, tokenize_record
+from tasks.copilot.prompting import cited_ids
 from tasks.params import Params
-from tasks.prompting import cited_ids
 from tasks.schema import Hit, SftExample
-from tasks.sft import cite_gold, is_validation, make_record
+from tasks.train.build_sft import cite_gold, is_validation, make_record
+from tasks.train.finetune import IGNORE_INDEX, tokenize_record
 
 pytestmark = pytest.mark.unit
 

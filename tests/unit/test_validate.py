@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tasks.expectations import checks_for
-from tasks.params import Params
-from tasks.sources import (
+from tasks.data.expectations import checks_for
+from tasks.data.frames import format_timestamp, normalize, parse_timestamp
+from tasks.data.quarantine import SourceCounts, count, failure_message
+from tasks.data.shingles import word_shingles
+from tasks.data.sources import (
     RawRow,
     Reason,
     parse_csv,
@@ -24,17 +26,9 @@ from tasks.sources import (
     read_file,
     read_source,
 )
-from tasks.validate import (
-    SourceCounts,
-    count,
-    failure_message,
-    find_duplicates,
-    find_leakage,
-    format_timestamp,
-    normalize,
-    parse_timestamp,
-    shingles,
-)
+from tasks.data.validate import find_duplicates, find_leakage
+from tasks.params import Params
+from tasks.params_loader import load_params
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -230,9 +224,10 @@ def test_duplicates_keep_the_first_and_name_it() -> None:
 
 
 def test_shingles_are_word_trigrams() -> None:
-    assert shingles("How do I reset it?") == {"how do i", "do i reset", "i reset it"}
-    assert shingles("Reset") == {"reset"}
-    assert shingles("...") == set()
+    size = load_params(REPO / "params.yaml").validate_.leakage_shingle_words
+    assert word_shingles("How do I reset it?", size) == {"how do i", "do i reset", "i reset it"}
+    assert word_shingles("Reset", size) == {"reset"}
+    assert word_shingles("...", size) == set()
 
 
 def test_leakage_finds_copied_and_near_copied_questions() -> None:
@@ -245,7 +240,8 @@ def test_leakage_finds_copied_and_near_copied_questions() -> None:
         1: "how do i reset my password when the reset email never arrives in my inbox today",
         2: "What regions does the backup service replicate data to by default?",
     }
-    leaks = find_leakage(questions, prompts, threshold=0.7, num_perm=128)
+    shipped = load_params(REPO / "params.yaml").validate_  # threshold 0.7, 128 permutations
+    leaks = find_leakage(questions, prompts, shipped)
     assert leaks[0] == ("s1", 1.0)
     assert leaks[1][0] == "s1" and 0.7 <= leaks[1][1] < 1.0
     assert 2 not in leaks
@@ -301,7 +297,7 @@ def test_suites_cover_the_contract(make_params: Callable[..., Params]) -> None:
 
 
 def test_importing_validate_does_not_import_gx() -> None:
-    code = "import sys, tasks.validate; sys.exit('great_expectations' in sys.modules)"
+    code = "import sys, tasks.data.validate; sys.exit('great_expectations' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
 
 

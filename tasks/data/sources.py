@@ -160,14 +160,14 @@ def parse_html(text: str, source_file: str) -> RawRow:
     return RawRow(source_file, 1, text, {**fields, "text": body, "format": "html"})
 
 
-def _plain(value: Any) -> Any:
+def jsonable_cell(value: Any) -> Any:
     """Parquet cells as JSON-able Python: timestamps become ISO strings."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: jsonable_cell(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [jsonable_cell(v) for v in value]
     return value
 
 
@@ -184,7 +184,7 @@ def read_parquet(path: Path, source_file: str) -> list[RawRow]:
         return [_failed(source_file, 1, preview, "unreadable_file", detail)]
     rows = []
     for number, record in enumerate(records, start=1):
-        fields = {str(k): _plain(v) for k, v in record.items()}
+        fields = {str(k): jsonable_cell(v) for k, v in record.items()}
         raw = json.dumps(fields, ensure_ascii=False, default=str)
         rows.append(RawRow(source_file, number, raw, fields))
     return rows

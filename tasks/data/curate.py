@@ -1,8 +1,8 @@
 """curate: validated data -> clean, deduplicated, redacted documents, their chunks, sft and eval.
 
-Per kind, in id order: normalize (tasks/cleaning.py) -> exact, then near duplicates
-(tasks/dedupe.py) -> PII redaction (tasks/pii.py); documents are then chunked by tokens of the
-embedding model's tokenizer.
+Per kind, in id order: normalize (cleaning.py) -> exact, then near duplicates
+(dedupe.py) -> PII redaction (pii.py); documents are then chunked by tokens of the embedding
+model's tokenizer (chunking.py).
 
 Duplicates are only looked for within a scope. Documents: (customer_id, visibility, valid_from,
 valid_until): two customers' look-alike tickets must each stay retrievable for their customer,
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -29,91 +28,31 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from tasks.cleaning import clean_document, compile_boilerplate, normalize_text
-from tasks.dedupe import Scope, dedupe, kept_twin, sha256_hex
+from tasks.data.chunking import chunk_documents, load_tokenizer
+from tasks.data.cleaning import clean_document, compile_boilerplate, normalize_text
+from tasks.data.dedupe import Scope, dedupe, kept_twin
 from tasks.params import CurateParams, Params
-from tasks.reports import write_json_atomic
+from tasks.reports import text_sha256, write_json_atomic
 from tasks.schema import (
     CHUNK_COLUMNS,
-    CHUNK_METADATA,
     DOCUMENT_COLUMNS,
     EVAL_COLUMNS,
     KINDS,
     LIST_COLUMNS,
     SFT_COLUMNS,
-    arrow_schema,
     read_table,
+    strings_tuple,
+    text_or_empty,
+    write_tables,
 )
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedTokenizerBase
-
-    from tasks.pii import Redactor
+    from tasks.data.pii import Redactor
 
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Timings = defaultdict[str, float]
-
-# ---------------------------------------------------------------- chunking
-
-
-def token_windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    """[start, end) windows of `size` tokens, each starting `overlap` before the last ended."""
-    windows, start = [], 0
-    while start < n_tokens:
-        end = min(start + size, n_tokens)
-        windows.append((start, end))
-        if end == n_tokens:
-            break
-        start = end - overlap
-    return windows
-
-
-def chunk_document(
-    doc: Record, offsets: Sequence[tuple[int, int]], p: CurateParams
-) -> list[Record]:
-    """Cut the document's own text at token boundaries (character offsets, never decoding)."""
-    chunks = []
-    windows = token_windows(len(offsets), p.chunk_tokens, p.chunk_overlap)
-    for position, (start, end) in enumerate(windows):
-        text = doc["text"][offsets[start][0] : offsets[end - 1][1]]
-        chunks.append(
-            {
-                "chunk_id": sha256_hex(f"{doc['id']}\x1f{position}\x1f{text}")[:32],
-                "doc_id": doc["id"],
-                "position": position,
-                "text": text,
-                **{name: doc[name] for name in CHUNK_METADATA},
-                "content_hash": sha256_hex(text),
-            }
-        )
-    return chunks
-
-
-def chunk_documents(
-    docs: Sequence[Record], tokenizer: PreTrainedTokenizerBase, p: CurateParams, batch: int = 1024
-) -> list[Record]:
-    """Tokenize in batches with the fast tokenizer (offsets need it); chunk every document."""
-    chunks: list[Record] = []
-    for first in range(0, len(docs), batch):
-        part = docs[first : first + batch]
-        encoded = tokenizer(
-            [d["text"] for d in part],
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            verbose=False,  # documents longer than the model's window are what chunking is for
-        )
-        for doc, offsets in zip(part, encoded["offset_mapping"], strict=True):
-            chunks.extend(chunk_document(doc, offsets, p))
-    return chunks
-
 
 # ---------------------------------------------------------------- per-kind curation
 
@@ -238,27 +177,17 @@ INPUT_COLUMNS = {"documents": DOCUMENT_COLUMNS, "sft": SFT_COLUMNS, "eval": EVAL
 OUTPUT_COLUMNS = {**INPUT_COLUMNS, "documents": (*DOCUMENT_COLUMNS, "content_hash")}
 
 
-def _cell(value: Any, is_list: bool) -> Any:
-    if is_list:
-        return [] if value is None else [str(v) for v in value]
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
 def read_records(path: Path, columns: Sequence[str]) -> list[Record]:
     """Rows in id order; strings never null, list columns as lists of str."""
     rows = read_table(path, columns, producer="validate").to_dict("records")
-    records = [{c: _cell(row[c], c in LIST_COLUMNS) for c in columns} for row in rows]
+    records = [
+        {
+            c: list(strings_tuple(row[c])) if c in LIST_COLUMNS else text_or_empty(row[c])
+            for c in columns
+        }
+        for row in rows
+    ]
     return sorted(records, key=lambda r: r["id"])
-
-
-def write_records(path: Path, records: Sequence[Record], columns: Sequence[str]) -> None:
-    """Exactly `columns`, typed; written aside and renamed, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{c: r[c] for c in columns} for r in records]
-    table = pa.Table.from_pylist(rows, schema=arrow_schema(columns))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -283,14 +212,6 @@ class CurateReport:
         }
 
 
-def load_tokenizer(params: Params) -> PreTrainedTokenizerBase:
-    from transformers import AutoTokenizer
-
-    from tasks.models import resolve_model_ref
-
-    return AutoTokenizer.from_pretrained(resolve_model_ref(params.embedding.model))
-
-
 def _since(started: float) -> float:
     return round(time.perf_counter() - started, 2)
 
@@ -302,7 +223,7 @@ def run(params: Params) -> CurateReport:
     with _timed(timings, "read"):
         src = paths.validated_dir
         inputs = {k: read_records(src / f"{k}.parquet", INPUT_COLUMNS[k]) for k in KINDS}
-    from tasks.pii import Redactor  # presidio takes seconds to import: only when curating
+    from tasks.data.pii import Redactor  # presidio takes seconds to import: only when curating
 
     redactor = Redactor(p.redact_entities, allow=p.redact_allow)
     outputs: dict[str, list[Record]] = {}
@@ -312,7 +233,7 @@ def run(params: Params) -> CurateReport:
     docs, report, twins = curate_records(
         inputs["documents"], specs["documents"], p, redactor, timings
     )
-    outputs["documents"] = [{**d, "content_hash": sha256_hex(d["text"])} for d in docs]
+    outputs["documents"] = [{**d, "content_hash": text_sha256(d["text"])} for d in docs]
     with _timed(timings, "chunk"):
         chunks = chunk_documents(outputs["documents"], load_tokenizer(params), p)
     reports["documents"] = replace(report, chunks=len(chunks), seconds=_since(kind_started))
@@ -327,9 +248,8 @@ def run(params: Params) -> CurateReport:
 
     with _timed(timings, "write"):
         dst = paths.curated_dir
-        for kind in KINDS:
-            write_records(dst / f"{kind}.parquet", outputs[kind], OUTPUT_COLUMNS[kind])
-        write_records(dst / "chunks.parquet", chunks, CHUNK_COLUMNS)
+        tables = {dst / f"{kind}.parquet": (outputs[kind], OUTPUT_COLUMNS[kind]) for kind in KINDS}
+        write_tables({**tables, dst / "chunks.parquet": (chunks, CHUNK_COLUMNS)})
     curated = CurateReport(
         documents=len(outputs["documents"]),
         chunks=len(chunks),

@@ -11,14 +11,13 @@ import logging
 from dataclasses import dataclass, field
 
 from tasks import tracking
+from tasks.copilot.register import CHALLENGER, CHAMPION, eval_tag
 from tasks.errors import UserError
+from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG
 from tasks.params import GateParams, Params
-from tasks.register import CHALLENGER, CHAMPION, eval_tag
 from tasks.reports import write_report
 
 log = logging.getLogger(__name__)
-
-BOTH = "finetuned+rag"
 
 
 @dataclass(frozen=True)
@@ -38,23 +37,25 @@ def decide(
 ) -> GateDecision:
     """Pure: the gate on two versions' tags (champion None when there is none yet)."""
     metric = gate.primary_metric
-    mine = metric_of(challenger, BOTH, metric)
+    mine = metric_of(challenger, FINETUNED_RAG, metric)
     if mine is None:
         return GateDecision(
-            False, (f"challenger has no {eval_tag(BOTH, metric)} tag; evaluate it first",)
+            False, (f"challenger has no {eval_tag(FINETUNED_RAG, metric)} tag; evaluate it first",)
         )
-    numbers = {f"challenger.{BOTH}": mine}
+    numbers = {f"challenger.{FINETUNED_RAG}": mine}
     reasons = []
-    for rival in ("base+rag", "finetuned"):
+    for rival in (BASE_RAG, FINETUNED):
         theirs = metric_of(challenger, rival, metric)
         if theirs is None:
             reasons.append(f"missing {eval_tag(rival, metric)}")
             continue
         numbers[f"challenger.{rival}"] = theirs
         if mine < theirs:
-            reasons.append(f"{BOTH} {metric}={mine:.4f} is worse than {rival} ({theirs:.4f})")
+            reasons.append(
+                f"{FINETUNED_RAG} {metric}={mine:.4f} is worse than {rival} ({theirs:.4f})"
+            )
     if champion is not None:
-        best = metric_of(champion, BOTH, metric)
+        best = metric_of(champion, FINETUNED_RAG, metric)
         if best is not None:
             numbers["champion"] = best
             if mine <= best or mine - best < gate.min_gain:  # "beats" is strict, even at min_gain 0
@@ -64,7 +65,7 @@ def decide(
                 )
     if reasons:
         return GateDecision(False, tuple(reasons), numbers)
-    return GateDecision(True, (f"{BOTH} {metric}={mine:.4f} passes the gate",), numbers)
+    return GateDecision(True, (f"{FINETUNED_RAG} {metric}={mine:.4f} passes the gate",), numbers)
 
 
 @dataclass(frozen=True)

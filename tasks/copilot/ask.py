@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.copilot import Answer, Copilot, Source
+from tasks.copilot.copilot import Answer, Copilot, Source
 from tasks.errors import UserError
 from tasks.params import Params
 
@@ -28,7 +28,7 @@ def ask_registered(params: Params, question: str, customer_id: str, model_uri: s
 def run(
     params: Params, question: str, customer_id: str = "", model_uri: str | None = None
 ) -> Answer:
-    from tasks.finetune import adapter_dir
+    from tasks.models import adapter_dir
 
     if not question.strip():
         raise UserError("the question is empty; pass the customer's question in quotes")

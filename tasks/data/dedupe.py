@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
 
+from tasks.data.shingles import word_shingles
 from tasks.params import CurateParams
+from tasks.reports import text_sha256
 
 Scope = tuple[str, ...]
 
 
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def shingles(text: str, size: int) -> set[bytes]:
-    """Word n-grams of the lower-cased text; a text shorter than n words is one shingle."""
-    words = re.findall(r"\w+", text.lower()) or [text]
-    if len(words) <= size:
-        return {" ".join(words).encode("utf-8")}
-    return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+    """MinHash input: word shingles, or the whole text when it has no words."""
+    return {s.encode("utf-8") for s in word_shingles(text, size) or {text}}
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,7 @@ def dedupe(texts: Sequence[str], scopes: Sequence[Scope], p: CurateParams) -> De
     first_by_hash: dict[tuple[Scope, str], int] = {}
     groups: dict[Scope, list[int]] = {}
     for index, (text, scope) in enumerate(zip(texts, scopes, strict=True)):
-        first = first_by_hash.setdefault((scope, sha256_hex(text)), index)
+        first = first_by_hash.setdefault((scope, text_sha256(text)), index)
         if first != index:
             duplicate_of[index] = first
         else:

@@ -9,7 +9,6 @@ guessing.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import random
 import re
@@ -21,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.copilot.prompting import build_messages
 from tasks.errors import DataQualityError, UserError
 from tasks.params import Params
-from tasks.prompting import build_messages
-from tasks.reports import write_report
+from tasks.reports import write_jsonl_atomic, write_report
 from tasks.schema import Hit, SftExample, read_sft
 
 log = logging.getLogger(__name__)
@@ -134,12 +133,7 @@ def assert_no_pii(records: list[SftRecord], redactor: Any) -> None:
 
 
 def write_jsonl(path: Path, records: list[SftRecord]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for r in records:
-            handle.write(
-                json.dumps({**r.__dict__, "messages": list(r.messages)}, ensure_ascii=False) + "\n"
-            )
+    write_jsonl_atomic(path, ({**r.__dict__, "messages": list(r.messages)} for r in records))
 
 
 @dataclass(frozen=True)
@@ -154,8 +148,8 @@ class BuildSftReport:
 
 
 def run(params: Params) -> BuildSftReport:
-    from tasks.pii import Redactor
-    from tasks.retrieve import Retriever
+    from tasks.data.pii import Redactor
+    from tasks.index.retrieve import Retriever
 
     started = time.perf_counter()
     curated = params.paths.curated_dir
@@ -164,10 +158,9 @@ def run(params: Params) -> BuildSftReport:
     examples = read_sft(curated / "sft.parquet")
     chunks = pd.read_parquet(curated / "chunks.parquet")
     gold_chunks = best_gold_chunks(chunks, {d for e in examples for d in e.gold_doc_ids})
-    depth = params.sft.num_distractors + 3  # enough hits to find distractors after removing gold
     with Retriever(params) as retriever:
         hits = retriever.search_many(
-            [e.prompt for e in examples], [e.customer_id for e in examples], k=depth
+            [e.prompt for e in examples], [e.customer_id for e in examples], k=params.sft.search_k
         )
     redactor = Redactor(params.curate.redact_entities, allow=params.curate.redact_allow)
     cache: dict[str, Hit] = {}

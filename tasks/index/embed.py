@@ -3,7 +3,6 @@ onnx-int8, the latter exported once per model and CPU flavour into embedding.cac
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import platform
@@ -16,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tasks.models import configure_threads, pick_device, resolve_model_ref
 from tasks.params import Params
+from tasks.reports import read_json, text_sha256, write_json_atomic
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -29,11 +30,15 @@ ONNX_MARKER = "tandem_onnx.json"
 
 
 def load_embedder(params: Params) -> SentenceTransformer:
+    """The embedder of `embedding.backend`: torch on the chosen device, or int8 ONNX on CPU."""
     if params.embedding.backend == "onnx-int8":
         return load_onnx_int8(params)
-    from tasks.models import load_embedder as load_torch_embedder
+    from sentence_transformers import SentenceTransformer
 
-    return load_torch_embedder(params)
+    configure_threads(params.model)
+    return SentenceTransformer(
+        resolve_model_ref(params.embedding.model), device=pick_device(params.model.device)
+    )
 
 
 _SHARED: dict[tuple[str, str, str], SentenceTransformer] = {}
@@ -94,12 +99,9 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
     from filelock import FileLock
     from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
-    from tasks.models import resolve_model_ref
-    from tasks.reports import read_json, write_json_atomic
-
     source = resolve_model_ref(params.embedding.model)
     flavour = onnx_int8_flavour()
-    key = hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
+    key = text_sha256(source)[:12]
     target = params.embedding.cache_root / ONNX_DIR / f"{key}-{flavour}"
     marker = target / ONNX_MARKER
     wanted = {"source": source, "quantization": flavour}

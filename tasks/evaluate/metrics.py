@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from tasks.prompting import cited_ids
+from tasks.copilot.prompting import cited_ids
 
 # The structure the sft data teaches: a summary, numbered steps, then the sources line.
 ANSWER_FORMAT = re.compile(

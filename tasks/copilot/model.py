@@ -19,8 +19,8 @@ class CopilotModel(PythonModel):
     question with the answer and the cited sources (id, title, snippet)."""
 
     def load_context(self, context: Any) -> None:
-        from tasks.copilot import Copilot
-        from tasks.params import parse_params
+        from tasks.copilot.copilot import Copilot
+        from tasks.params_loader import parse_params
 
         config = dict(context.model_config)
         params = parse_params(config["params"], origin="registered model config")

@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tasks.copilot.prompting import build_messages, cited_ids
 from tasks.params import Params
-from tasks.prompting import build_messages, cited_ids
 from tasks.schema import Hit
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,8 @@ class Copilot:
     """A loaded model (base + optional LoRA adapter) and a retriever over the live index."""
 
     def __init__(self, params: Params, adapter_dir: Path | None, model_name: str = "") -> None:
+        from tasks.index.retrieve import Retriever
         from tasks.models import load_base
-        from tasks.retrieve import Retriever
 
         self.params = params
         model: Any
@@ -89,7 +89,7 @@ class Copilot:
         self.model_name = model_name
 
     def answer_many(self, questions: Sequence[str], customer_ids: Sequence[str]) -> list[Answer]:
-        from tasks.generate import generate
+        from tasks.copilot.generate import generate
 
         p = self.params
         contexts = [

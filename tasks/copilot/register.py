@@ -12,6 +12,7 @@ from typing import Any
 from tasks import tracking
 from tasks.errors import UserError
 from tasks.params import Params
+from tasks.params_loader import with_values
 from tasks.reports import file_sha256, read_json, write_report
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,11 @@ class RegisterReport:
 
 def portable_params(params: Params) -> dict[str, Any]:
     """Params with absolute paths, so the model loads from any working directory."""
-    tree = params.as_dict()
-    tree["paths"]["source_dir"] = str(params.paths.source_dir.resolve())
-    tree["paths"]["out_dir"] = str(params.paths.out_dir.resolve())
-    return tree
+    absolute = {
+        "paths.source_dir": str(params.paths.source_dir.resolve()),
+        "paths.out_dir": str(params.paths.out_dir.resolve()),
+    }
+    return with_values(params, absolute, origin="registered params").as_dict()
 
 
 def requirements() -> list[str]:
@@ -78,7 +80,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
     import mlflow
     from mlflow import MlflowClient
 
-    from tasks.index import current_version
+    from tasks.index.versions import current_version
 
     started = time.perf_counter()
     if not (adapter / "adapter_config.json").is_file():
@@ -106,10 +108,10 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         mlflow.set_tags({"step": "register", "git_commit": tracking.git_commit()})
         info = mlflow.pyfunc.log_model(
             name="copilot",
-            python_model=str(Path(__file__).with_name("copilot_model.py")),
+            python_model=str(Path(__file__).with_name("model.py")),
             artifacts={"adapter": str(adapter)},
             model_config=config,
-            code_paths=[str(Path(__file__).parent)],
+            code_paths=[str(Path(__file__).parents[1])],  # the tasks package
             pip_requirements=requirements(),
             registered_model_name=name,
         )
@@ -140,7 +142,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
 
 
 def run(params: Params) -> RegisterReport:
-    from tasks.finetune import adapter_dir
+    from tasks.models import adapter_dir
 
     eval_path = params.paths.reports_dir / "eval.json"
     if not eval_path.is_file():

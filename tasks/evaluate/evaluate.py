@@ -15,16 +15,17 @@ from typing import Any
 
 import pandas as pd
 
-from tasks import metrics
+from tasks.copilot.prompting import build_messages
 from tasks.errors import UserError
+from tasks.evaluate import metrics
 from tasks.params import Params
-from tasks.prompting import build_messages
 from tasks.reports import file_sha256, write_report
 from tasks.schema import EvalExample, Hit, read_eval
 
 log = logging.getLogger(__name__)
 
-CONFIGS = ("base", "base+rag", "finetuned", "finetuned+rag")
+BASE, BASE_RAG, FINETUNED, FINETUNED_RAG = "base", "base+rag", "finetuned", "finetuned+rag"
+CONFIGS = (BASE, BASE_RAG, FINETUNED, FINETUNED_RAG)
 ANSWER_METRICS = (
     "answer_score",
     "format",
@@ -117,11 +118,10 @@ def plot(table: dict[str, dict[str, float]], path: Path, primary: str) -> None:
 def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     from peft import PeftModel
 
-    from tasks.copilot import gather_context
-    from tasks.finetune import adapter_dir
-    from tasks.generate import generate
-    from tasks.models import load_base
-    from tasks.retrieve import Retriever
+    from tasks.copilot.copilot import gather_context
+    from tasks.copilot.generate import generate
+    from tasks.index.retrieve import Retriever
+    from tasks.models import adapter_dir, load_base
 
     started = time.perf_counter()
     eval_path = params.paths.curated_dir / "eval.parquet"
@@ -132,7 +132,7 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         examples = examples[: params.evaluate.max_questions]
     k = params.evaluate.k
     with Retriever(params) as retriever:
-        # the same context the copilot gathers when answering (tasks/copilot.py)
+        # the same context the copilot gathers when answering (tasks/copilot/copilot.py)
         hits = [gather_context(retriever, e.question, e.customer_id, k) for e in examples]
         index_version = retriever.version
     adapter = adapter_dir(params)
@@ -156,10 +156,10 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
 
     rows: list[dict[str, Any]] = []
     for config in CONFIGS:
-        with_context = config.endswith("+rag")
+        with_context = config in (BASE_RAG, FINETUNED_RAG)
         convs = conversations(with_context)
         gen = params.generate
-        if config.startswith("base"):
+        if config in (BASE, BASE_RAG):
             with model.disable_adapter():
                 answers = generate(
                     model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config
@@ -192,15 +192,33 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     return report, frame
 
 
-def run(params: Params) -> EvalReport:
+def log_eval_run(params: Params, report: EvalReport, artifacts: list[Path]) -> str:
+    """The MLflow run: the configurations' metrics, retrieval metrics, the CSV and the chart."""
     from tasks import tracking
 
+    metrics_ = {
+        f"{config.replace('+', '_')}.{m}": v
+        for config, values in report.configs.items()
+        for m, v in values.items()
+    }
+    metrics_.update({f"retrieval.{m}": v for m, v in report.retrieval.items()})
+    return tracking.log_run(
+        params,
+        "evaluate",
+        run_params={"questions": report.questions, "primary_metric": report.primary_metric},
+        metrics=metrics_,
+        artifacts=artifacts,
+        tags={"index_version": report.index_version},
+    )
+
+
+def run(params: Params) -> EvalReport:
     report, frame = evaluate(params)
     reports = params.paths.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     frame.to_csv(reports / "eval_questions.csv", index=False)
     plot(report.configs, reports / "eval.png", params.gate.primary_metric)
-    run_id = tracking.log_eval_run(params, report, reports)
+    run_id = log_eval_run(params, report, [reports / "eval_questions.csv", reports / "eval.png"])
     report = EvalReport(**{**report.__dict__, "mlflow_run_id": run_id})
     write_report(reports, "eval", report)
     return report

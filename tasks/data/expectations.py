@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.data.sources import Reason
 from tasks.params import ValidateParams
-from tasks.sources import Reason
 
 DATE_FIELDS = ("updated_at", "valid_from", "valid_until")
 LIST_FIELDS = {"documents": (), "sft": ("gold_doc_ids",), "eval": ("gold_doc_ids", "must_include")}

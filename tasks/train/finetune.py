@@ -10,9 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasks.errors import UserError
-from tasks.models import base_model_dir, configure_threads, ensure_pad_token, fast_bf16, pick_device
+from tasks.models import (
+    adapter_dir,
+    base_model_dir,
+    configure_threads,
+    ensure_pad_token,
+    fast_bf16,
+    pick_device,
+)
 from tasks.params import FinetuneParams, Params
-from tasks.reports import write_json_atomic, write_report
+from tasks.reports import read_json, write_json_atomic, write_report
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -79,10 +86,6 @@ class FinetuneReport:
     mlflow_run_id: str | None = None
 
 
-def adapter_dir(params: Params) -> Path:
-    return params.paths.models_dir / "adapter"
-
-
 def checkpoints_dir(params: Params) -> Path:
     return params.paths.models_dir / "checkpoints"
 
@@ -109,16 +112,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
     tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
     tokenizer.padding_side = "right"  # training pads on the right; generation on the left
     model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    model = get_peft_model(
-        model,
-        LoraConfig(
-            r=p.lora.r,
-            lora_alpha=p.lora.alpha,
-            lora_dropout=p.lora.dropout,
-            target_modules=list(p.lora.target_modules),
-            task_type="CAUSAL_LM",
-        ),
-    )
+    model = get_peft_model(model, LoraConfig(**p.lora.model_dump(), task_type="CAUSAL_LM"))
 
     def encode(records: list[dict[str, Any]]) -> Dataset:
         rows = [tokenize_record(r, tokenizer, p.max_seq_length) for r in records]
@@ -126,29 +120,18 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
 
     has_val = bool(val)
     args = TrainingArguments(
+        **p.trainer_arguments(),
         output_dir=str(checkpoints_dir(params)),
-        per_device_train_batch_size=p.per_device_train_batch_size,
         per_device_eval_batch_size=p.per_device_train_batch_size,
-        gradient_accumulation_steps=p.gradient_accumulation_steps,
-        learning_rate=p.learning_rate,
-        num_train_epochs=p.num_train_epochs,
-        max_steps=p.max_steps,
-        warmup_ratio=p.warmup_ratio,
-        lr_scheduler_type="cosine",
+        data_seed=p.seed,
         logging_steps=1,
         save_strategy="steps",
-        save_steps=p.save_steps,
-        save_total_limit=2,
         eval_strategy="steps" if has_val else "no",
-        eval_steps=p.eval_steps,
         load_best_model_at_end=has_val,
         metric_for_best_model="eval_loss",
         greater_is_better=False,
-        group_by_length=p.group_by_length,
         bf16=precision == "bf16",
         use_cpu=device == "cpu",
-        seed=p.seed,
-        data_seed=p.seed,
         report_to=[],
         include_num_input_tokens_seen=True,
         disable_tqdm=False,
@@ -242,11 +225,44 @@ def _count_tokens(trainer: Any) -> int:
     return int(per_epoch * float(trainer.state.epoch or 0))
 
 
-def run(params: Params, resume: bool = False) -> FinetuneReport:
+def log_finetune_run(params: Params, report: FinetuneReport) -> str:
+    """The MLflow run: every param, the data hashes, the loss curves, speed, the adapter."""
     from tasks import tracking
 
+    history = read_json(params.paths.reports_dir / "finetune_history.json")
+    curves = {
+        name: [(int(h.get("step", 0)), float(h[key])) for h in history if key in h]
+        for name, key in (("train_loss", "loss"), ("val_loss", "eval_loss"))
+    }
+    finals = {"final_val_loss": report.final_val_loss, "final_train_loss": report.final_train_loss}
+    metrics = {
+        "tokens_per_second": report.tokens_per_second,
+        "wall_seconds": report.wall_seconds,
+        "trainable_params": report.trainable_params,
+        "train_tokens": report.train_tokens,
+        "steps": report.steps,
+        **{name: value for name, value in finals.items() if value is not None},
+    }
+    tags = {
+        "curated_data_hash": tracking.tree_hash(params.paths.curated_dir),
+        "sft_data_hash": tracking.tree_hash(params.paths.sft_dir),
+        "device": report.device,
+        "precision": report.precision,
+    }
+    return tracking.log_run(
+        params,
+        "finetune",
+        run_params=tracking.flatten(params.as_dict()),
+        metrics=metrics,
+        curves=curves,
+        artifacts=[Path(report.adapter_dir)],
+        tags=tags,
+    )
+
+
+def run(params: Params, resume: bool = False) -> FinetuneReport:
     report = finetune(params, resume=resume)
-    run_id = tracking.log_finetune_run(params, report)
+    run_id = log_finetune_run(params, report)
     report = FinetuneReport(**{**report.__dict__, "mlflow_run_id": run_id})
     write_report(params.paths.reports_dir, "finetune", report)
     return report

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from tasks.embed import embed_texts, load_embedder
 from tasks.errors import UserError
+from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.store.base import IndexBusy, Scored, Store, Visible
+from tasks.index.store.catalog import open_catalog
 from tasks.params import Params
 from tasks.schema import Hit
-from tasks.vector_store import IndexBusy, Scored, Store, Visible, open_catalog
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

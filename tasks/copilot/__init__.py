@@ -1,0 +1,1 @@
+"""Stage copilot: prompt, generation, answering with sources, the registered MLflow model."""

@@ -1,0 +1,1 @@
+"""Stage evaluate: the configurations side by side, their metrics, and the promotion gate."""

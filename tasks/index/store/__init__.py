@@ -1,0 +1,1 @@
+"""The Qdrant backends behind one interface: embedded qdrant-edge shards, or a server."""

@@ -1,0 +1,18 @@
+"""The catalog of `index.backend`: the one place that picks a backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tasks.index.store.base import Catalog
+from tasks.params import IndexParams
+
+
+def open_catalog(p: IndexParams, index_dir: Path) -> Catalog:
+    if p.backend == "embedded":
+        from tasks.index.store.edge import EdgeCatalog
+
+        return EdgeCatalog(p, index_dir)
+    from tasks.index.store.server import ServerCatalog
+
+    return ServerCatalog(p, index_dir)
