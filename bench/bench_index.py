@@ -30,8 +30,8 @@ from tasks.index.plan import desired_points
 from tasks.index.retrieve import to_epoch
 from tasks.index.store.base import Visible
 from tasks.index.store.edge import EdgeStore
-from tasks.params import IndexParams
 from tasks.params_loader import load_params
+from tasks.sections import IndexParams
 
 REPO = Path(__file__).resolve().parents[1]
 FILLER_PACKAGES = ("pandas", "numpy", "scipy", "sklearn", "transformers", "mlflow", "torch")

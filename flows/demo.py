@@ -1,7 +1,7 @@
 """`make demo`: the whole pipeline on a working copy of the sample data, then a re-index.
 
 1. copy data/sample (documents, sft, eval) into <out_dir>/demo-source, so the repo stays clean;
-2. run every step and print the four-way table and one cited answer;
+2. run every step and print the evaluation table and one cited answer;
 3. apply data/sample/changes/ (edited, added and deleted documents, a new outage), re-index
    incrementally, and ask again the question whose answer changed: no retraining involved.
 """
@@ -18,18 +18,35 @@ import yaml
 
 from tasks.errors import UserError
 from tasks.params import Params
-from tasks.params_loader import with_values
+from tasks.params_loader import OVERLAY_FILE, with_values
 
 Echo = Callable[[str], None]
 INPUT_DIRS = ("documents", "sft", "eval")
 
 
+def read_script(sample: Path) -> dict[str, Any]:
+    """changes/demo.yaml: the questions the demo asks and the fact its change moves."""
+    path = sample / "changes" / "demo.yaml"
+    if not (sample / "documents").is_dir() or not path.is_file():
+        raise UserError(
+            f"'{sample}' is not a demo folder (it needs documents/ and changes/demo.yaml, as "
+            "data/sample has); run the demo on the sample, or `tandem run` on your own data"
+        )
+    script = yaml.safe_load(path.read_text(encoding="utf-8"))
+    missing = {"question", "changed_question", "old_fact", "new_fact"} - set(script or {})
+    if missing:
+        raise UserError(f"'{path}' lacks {sorted(missing)}; see data/sample/changes/README.md")
+    return dict(script)
+
+
 def prepare_source(sample: Path, target: Path) -> None:
-    if not (sample / "documents").is_dir():
-        raise UserError(f"'{sample}' has no documents/; point paths.source_dir at the sample data")
+    """The working copy: the inputs and the folder's own params overlay, if it has one."""
     shutil.rmtree(target, ignore_errors=True)
     for name in INPUT_DIRS:
-        shutil.copytree(sample / name, target / name)
+        if (sample / name).is_dir():
+            shutil.copytree(sample / name, target / name)
+    if (sample / OVERLAY_FILE).is_file():
+        shutil.copy2(sample / OVERLAY_FILE, target / OVERLAY_FILE)
 
 
 def apply_changes(changes: Path, source: Path) -> list[str]:
@@ -59,7 +76,7 @@ def run_demo(params: Params, echo: Echo) -> None:
     from tasks.index import index
 
     sample = params.paths.source_dir
-    script = yaml.safe_load((sample / "changes" / "demo.yaml").read_text(encoding="utf-8"))
+    script = read_script(sample)
     working = params.paths.out_dir / "demo-source"
     prepare_source(sample, working)
     params = with_values(params, {"paths.source_dir": str(working)}, origin="demo params")

@@ -78,23 +78,32 @@ def configure_threads(p: ModelParams) -> None:
         torch.set_num_threads(p.torch_threads)
 
 
-def ensure_pad_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """Batched generation pads on the left; the pad token must not be the end-of-turn token."""
-    if tokenizer.pad_token is None:
-        vocab = tokenizer.get_vocab()
-        tokenizer.pad_token = "<|endoftext|>" if "<|endoftext|>" in vocab else tokenizer.eos_token
+def ensure_pad_token(
+    tokenizer: PreTrainedTokenizerBase, pad_token: str | None
+) -> PreTrainedTokenizerBase:
+    """Batched generation pads on the left with `model.pad_token`, else the tokenizer's own pad,
+    else its unk token; the end-of-turn token only when it has nothing else (padding with it
+    would read as "stop")."""
+    if pad_token is not None:
+        if pad_token not in tokenizer.get_vocab():
+            raise UserError(f"model.pad_token {pad_token!r} is not in the tokenizer's vocabulary")
+        tokenizer.pad_token = pad_token
+    elif tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
     tokenizer.padding_side = "left"
     return tokenizer
 
 
-def align_special_tokens(tokenizer: PreTrainedTokenizerBase, model: Any) -> None:
+def align_special_tokens(
+    tokenizer: PreTrainedTokenizerBase, model: Any, pad_token: str | None
+) -> None:
     """Make tokenizer and model agree on end-of-turn and padding.
 
     SmolLM2's GGUF carries eos = <|im_start|> for its tokenizer while the model's config says
     <|im_end|> (id 2), which is what the chat template closes a turn with. Training must append
     the token generation stops on, so the model's id wins.
     """
-    ensure_pad_token(tokenizer)
+    ensure_pad_token(tokenizer, pad_token)
     eos_id = model.config.eos_token_id
     if isinstance(eos_id, int) and tokenizer.convert_ids_to_tokens(eos_id) != tokenizer.eos_token:
         tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_id)
@@ -123,7 +132,7 @@ def load_base(params: Params) -> tuple[PreTrainedModel, PreTrainedTokenizerBase,
         )
     configure_threads(params.model)
     device = pick_device(params.model.device)
-    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
+    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir), params.model.pad_token)
     model: Any = AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=inference_dtype(params.model, device)
     )

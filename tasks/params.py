@@ -8,15 +8,28 @@ it holds. This module holds types and bounds only.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from tasks.sections import (
+    CurateParams,
+    EvaluateParams,
+    FinetuneParams,
+    GateParams,
+    GenerateParams,
+    IndexParams,
+    OrchestrationParams,
+    PromptParams,
+    RegisterParams,
+    RetrieveParams,
+    ScheduleParams,
+    Section,
+    SftParams,
+    TrackingParams,
+    ValidateParams,
+)
 
 
 class PathsParams(Section):
@@ -74,6 +87,7 @@ class ModelParams(Section):
     device: Literal["auto", "cpu", "cuda", "mps"]
     dtype: Literal["auto", "bf16", "fp32"]
     torch_threads: int = Field(ge=0)
+    pad_token: str | None
 
 
 class EmbeddingParams(Section):
@@ -89,186 +103,6 @@ class EmbeddingParams(Section):
             return self.cache_dir
         xdg = os.environ.get("XDG_CACHE_HOME")
         return (Path(xdg) if xdg else Path.home() / ".cache") / "tandem"
-
-
-class ValidateParams(Section):
-    min_chars: int = Field(ge=1)
-    max_chars: int = Field(ge=1)
-    max_quarantine_fraction: float = Field(ge=0, le=1)
-    leakage_threshold: float = Field(gt=0, le=1)
-    leakage_shingle_words: int = Field(ge=1)
-    minhash_num_perm: int = Field(ge=16)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> ValidateParams:
-        if self.min_chars > self.max_chars:
-            raise ValueError(
-                f"min_chars ({self.min_chars}) must not exceed max_chars ({self.max_chars})"
-            )
-        return self
-
-
-class CurateParams(Section):
-    chunk_tokens: int = Field(ge=16)
-    chunk_overlap: int = Field(ge=0)
-    near_dup_threshold: float = Field(gt=0, le=1)
-    minhash_num_perm: int = Field(ge=16)
-    shingle_words: int = Field(ge=1)
-    redact_entities: tuple[str, ...]
-    redact_allow: tuple[str, ...]
-    boilerplate_patterns: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _overlap(self) -> CurateParams:
-        if self.chunk_overlap >= self.chunk_tokens:
-            raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be below "
-                f"chunk_tokens ({self.chunk_tokens})"
-            )
-        for pattern in self.boilerplate_patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"boilerplate pattern {pattern!r} is not a regex: {exc}") from None
-        return self
-
-
-class IndexParams(Section):
-    backend: Literal["embedded", "server"]
-    collection: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
-    qdrant_url: str | None
-    hnsw_ef: int = Field(ge=1)
-    exact: bool
-    min_recall: float = Field(ge=0, le=1)
-    keep_versions: int = Field(ge=1)
-    upsert_batch: int = Field(gt=0)
-    lock_timeout: float = Field(ge=0)
-    hnsw_m: int = Field(ge=4)
-    hnsw_ef_construct: int = Field(ge=4)
-    full_scan_threshold_kb: int = Field(ge=1)
-    indexing_threshold_kb: int = Field(ge=1)
-
-    @property
-    def url(self) -> str | None:
-        return os.environ.get("QDRANT_URL") or self.qdrant_url
-
-    @property
-    def url_mode(self) -> Literal["none", "memory", "local", "remote"]:
-        """How a server-backend URL is reached: qdrant-client's in-process modes open files or
-        memory (`:memory:`, `local:<dir>`); anything else is a server over the network."""
-        url = self.url
-        if not url:
-            return "none"
-        if url == ":memory:":
-            return "memory"
-        return "local" if url.startswith("local:") else "remote"
-
-    @property
-    def api_key(self) -> str | None:
-        return os.environ.get("QDRANT_API_KEY")
-
-
-class RetrieveParams(Section):
-    k: int = Field(ge=1)
-    visibility: tuple[Literal["public", "internal"], ...]
-    refresh_seconds: float = Field(ge=0)
-
-
-class PromptParams(Section):
-    system: str
-    context_chars: int = Field(ge=50)
-
-
-class SftParams(Section):
-    oracle_fraction: float = Field(ge=0, le=1)
-    num_distractors: int = Field(ge=0)
-    val_fraction: float = Field(ge=0, lt=1)
-    seed: int
-    search_k: int = Field(ge=1)
-    abstain_response: str
-
-    @model_validator(mode="after")
-    def _depth(self) -> SftParams:
-        if self.search_k <= self.num_distractors:
-            raise ValueError(
-                f"search_k ({self.search_k}) must exceed num_distractors ({self.num_distractors}):"
-                " the gold documents among the hits are skipped"
-            )
-        return self
-
-
-class LoraParams(Section):
-    """peft.LoraConfig's own field names: passed straight through as LoraConfig(**lora)."""
-
-    r: int = Field(ge=1)
-    lora_alpha: int = Field(ge=1)
-    lora_dropout: float = Field(ge=0, lt=1)
-    target_modules: tuple[str, ...]
-
-
-class FinetuneParams(Section):
-    lora: LoraParams
-    learning_rate: float = Field(gt=0)
-    num_train_epochs: float = Field(gt=0)
-    max_steps: int
-    per_device_train_batch_size: int = Field(ge=1)
-    gradient_accumulation_steps: int = Field(ge=1)
-    max_seq_length: int = Field(ge=32)
-    warmup_ratio: float = Field(ge=0, lt=1)
-    lr_scheduler_type: str
-    seed: int
-    save_steps: int = Field(ge=1)
-    save_total_limit: int = Field(ge=1)
-    eval_steps: int = Field(ge=1)
-    early_stopping_patience: int = Field(ge=1)
-    precision: Literal["auto", "bf16", "fp32"]
-    group_by_length: bool
-    pad_to_multiple_of: int = Field(ge=1)
-
-    # The fields that are transformers.TrainingArguments' own, passed through under their names.
-    TRAINER_FIELDS: ClassVar[tuple[str, ...]] = (
-        "learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size",
-        "gradient_accumulation_steps", "warmup_ratio", "lr_scheduler_type", "seed",
-        "save_steps", "save_total_limit", "eval_steps", "group_by_length",
-    )  # fmt: skip
-
-    def trainer_arguments(self) -> dict[str, Any]:
-        return self.model_dump(include=set(self.TRAINER_FIELDS))
-
-
-class GenerateParams(Section):
-    max_new_tokens: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-
-
-class EvaluateParams(Section):
-    max_questions: int = Field(ge=0)
-    k: int = Field(ge=1)
-
-
-class RegisterParams(Section):
-    model_name: str
-
-
-class GateParams(Section):
-    primary_metric: str
-    min_gain: float
-
-
-class TrackingParams(Section):
-    uri: str | None
-    experiment: str
-
-
-class ScheduleParams(Section):
-    reindex_cron: str
-    finetune_cron: str
-
-
-class OrchestrationParams(Section):
-    task_runner: Literal["thread", "dask", "ray"]
-    address: str | None
-    workers: int = Field(ge=1)
 
 
 class Params(Section):
@@ -291,6 +125,15 @@ class Params(Section):
     orchestration: OrchestrationParams
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _visibility(self) -> Params:
+        if unknown := set(self.retrieve.visibility) - set(self.validate_.visibilities):
+            raise ValueError(
+                f"retrieve.visibility {sorted(unknown)} is not among validate.visibilities "
+                f"{list(self.validate_.visibilities)}"
+            )
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -13,6 +13,7 @@ from tasks.errors import ParamsError
 from tasks.params import Params
 
 PARAMS_FILE = "params.yaml"  # what every command reads unless told otherwise (--params)
+OVERLAY_FILE = "params.yaml"  # a source folder's own values, layered over the root file
 
 
 def set_key(tree: dict[str, Any], key: str, value: Any, origin: str) -> None:
@@ -87,20 +88,49 @@ def parse_params(tree: dict[str, Any], origin: str = "params") -> Params:
         raise ParamsError(f"invalid {origin}: " + "; ".join(lines)) from None
 
 
+def flatten_tree(
+    tree: Mapping[str, Any], like: Mapping[str, Any], prefix: str = ""
+) -> dict[str, Any]:
+    """`{"a": {"b": 1}}` as `{"a.b": 1}`, descending only where `like` (the root params) has a
+    section, so a mapping-valued param is replaced whole."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(like.get(key), dict):
+            flat.update(flatten_tree(value, like[key], f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def overlay_of(tree: Mapping[str, Any], assigned: Mapping[str, Any]) -> Path | None:
+    """The source folder's own params file, if it has one: the values that describe its data
+    (its prompt, abstention text, answer format) live with the data."""
+    source = assigned.get("paths.source_dir", tree.get("paths", {}).get("source_dir"))
+    overlay = Path(str(source)) / OVERLAY_FILE if source else None
+    return overlay if overlay is not None and overlay.is_file() else None
+
+
 def load_params(
     path: Path | str = PARAMS_FILE,
     overrides: Sequence[str] = (),
     values: Mapping[str, Any] | None = None,
 ) -> Params:
-    """Read, override and validate params; every problem is a ParamsError (exit code 2).
+    """Read, layer, override and validate params; every problem is a ParamsError (exit 2).
 
-    `overrides` are `-S key=value` strings; `values` are already-typed `{"key": value}` pairs
-    (a Prefect flow run's parameters).
+    The root file, then `<paths.source_dir>/params.yaml` if the source folder has one, then
+    `overrides` (`-S key=value` strings), then `values` (already-typed `{"key": value}` pairs:
+    a Prefect flow run's parameters). An overlay may only set keys the root file holds.
     """
     path = Path(path)
     tree = read_tree(path)
-    for assignment in overrides:
-        apply_override(tree, assignment)
-    for key, value in (values or {}).items():
-        set_key(tree, key, value, f"{key}={value!r}")
-    return parse_params(tree, origin=str(path))
+    assigned = [(*parse_assignment(a), a) for a in overrides]
+    assigned += [(key, value, f"{key}={value!r}") for key, value in (values or {}).items()]
+    overlay = overlay_of(tree, {key: value for key, value, _ in assigned})
+    if overlay is not None:
+        for key, value in flatten_tree(read_tree(overlay), tree).items():
+            set_key(tree, key, value, f"{overlay}: {key}")
+    for key, value, origin in assigned:
+        set_key(tree, key, value, origin)
+    origin = f"{path} + {overlay}" if overlay else str(path)
+    return parse_params(tree, origin=origin)

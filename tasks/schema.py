@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks.errors import UserError
-from tasks.reports import atomic_path
+from tasks.reports import atomic_path, text_sha256
 
 # Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
 DOCUMENT_FIELDS = (
@@ -88,6 +88,13 @@ class EvalExample:
 
 
 Example = TypeVar("Example", "SftExample", "EvalExample")
+
+
+def in_share(example_id: str, fraction: float, salt: str = "") -> bool:
+    """A stable split by id: an example stays on its side whatever else is added. Splits with
+    another `salt` are independent of each other."""
+    bucket = int(text_sha256(f"{salt}{example_id}")[:8], 16) / 0xFFFFFFFF
+    return bucket < fraction
 
 
 def arrow_schema(columns: Sequence[str]) -> pa.Schema:

@@ -85,7 +85,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pad_token_id=tokenizer.pad_token_id,
     )
     model = LlamaForCausalLM(config)
-    align_special_tokens(tokenizer, model)
+    align_special_tokens(tokenizer, model, None)  # model.pad_token: null, the pad set above
     model.save_pretrained(target)
     tokenizer.save_pretrained(target)
     write_json_atomic(
@@ -150,6 +150,7 @@ def write_tiny_sources(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
+    (root / "params.yaml").write_text("{}\n", encoding="utf-8")  # sets nothing (docs/data.md)
     jsonl(root / "documents" / "kb.jsonl", [
         {"id": doc_id, "title": title, "text": f"{title}.\n\n{text}", "source": "kb",
          "visibility": "public", "updated_at": "2026-01-05T00:00:00Z"}

@@ -42,13 +42,15 @@ class Answer:
 def gather_context(
     retriever: Any, question: str, customer_id: str, k: int, at: datetime | None = None
 ) -> list[Hit]:
-    """What a support agent would pull up: the customer's own profile first (their plan and
-    status frame every answer), then the top hits across policies, their tickets and current
-    incidents. The retriever's filters keep other customers' data and expired facts out."""
+    """What a support agent would pull up: the customer's own profile first (documents of
+    `retrieve.profile_source`: their plan and status frame every answer), then the top hits
+    across the knowledge. The retriever's filters keep other customers' data and expired facts
+    out."""
     hits = list(retriever.search(question, customer_id=customer_id, at=at, k=k))
-    if customer_id:
+    profile_source = retriever.params.retrieve.profile_source
+    if customer_id and profile_source:
         profile = retriever.search(
-            question, customer_id=customer_id, at=at, k=1, sources=("customer",)
+            question, customer_id=customer_id, at=at, k=1, sources=(profile_source,)
         )
         own = [
             h
@@ -64,8 +66,7 @@ def sources_of(answer: str, hits: Sequence[Hit]) -> tuple[Source, ...]:
     by_doc = {h.doc_id: h for h in hits}
     return tuple(
         Source(doc_id, by_doc[doc_id].title, by_doc[doc_id].text[:SNIPPET_CHARS])
-        for doc_id in cited_ids(answer)
-        if doc_id in by_doc
+        for doc_id in cited_ids(answer, by_doc)
     )
 
 
@@ -97,7 +98,7 @@ class Copilot:
             for q, c in zip(questions, customer_ids, strict=True)
         ]
         conversations = [
-            build_messages(p.prompt.system, q, hits, p.prompt.context_chars, c)
+            build_messages(p.prompt, q, hits, c)
             for q, c, hits in zip(questions, customer_ids, contexts, strict=True)
         ]
         texts = generate(

@@ -1,50 +1,62 @@
 """The one prompt format: used to build sft records, to evaluate, to answer, and inside the
-registered model.
+registered model. Every word of it is a param (`prompt.*`), so any corpus and language fit.
 
 Training on exactly the prompts the copilot sees at inference (retrieved context included) is
 what lets fine-tuning and retrieval work together (RAFT, Zhang et al. 2024).
+
+A citation is a shown document's id in square brackets, exactly as the prompt shows it: `[id]`.
+Any id the input contract accepts round-trips (validate quarantines those with brackets or line
+breaks), so citations are found by the ids that were shown, never by a shape of id.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from tasks.schema import Hit
+from tasks.sections import PromptParams
 
-CITATION = re.compile(r"\[([A-Z]{2,5}-\d{1,6})\]")
-NO_CONTEXT = "(no documents retrieved)"
+# What an answer writes as a citation: a bracketed span on one line, no nested brackets.
+BRACKETED = re.compile(r"\[([^\[\]\n]{1,256})\]")
 
 
-def format_context(hits: Sequence[Hit], context_chars: int) -> str:
+def clip(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[:chars].rstrip() + " ..."
+
+
+def format_context(hits: Sequence[Hit], p: PromptParams) -> str:
     if not hits:
-        return NO_CONTEXT
-    blocks = []
-    for hit in hits:
-        text = (
-            hit.text
-            if len(hit.text) <= context_chars
-            else hit.text[:context_chars].rstrip() + " ..."
-        )
-        blocks.append(f"[{hit.doc_id}] {hit.title}\n{text}")
-    return "\n\n".join(blocks)
+        return p.no_context
+    blocks = [
+        p.document_template.format(id=h.doc_id, title=h.title, text=clip(h.text, p.context_chars))
+        for h in hits
+    ]
+    return p.document_separator.join(blocks)
 
 
 def build_messages(
-    system: str,
-    question: str,
-    hits: Sequence[Hit],
-    context_chars: int,
-    customer_id: str = "",
+    p: PromptParams, question: str, hits: Sequence[Hit], customer_id: str = ""
 ) -> list[dict[str, str]]:
-    asker = f"Customer: {customer_id}\n" if customer_id else ""
-    user = (
-        f"Context documents:\n{format_context(hits, context_chars)}\n\n"
-        f"{asker}Question: {question.strip()}"
+    customer = p.customer_template.format(customer_id=customer_id) if customer_id else ""
+    user = p.user_template.format(
+        context=format_context(hits, p), customer=customer, question=question.strip()
     )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": p.system}, {"role": "user", "content": user}]
 
 
-def cited_ids(answer: str) -> list[str]:
-    """Document ids cited as `[KB-012]`, in order of first appearance."""
-    return list(dict.fromkeys(CITATION.findall(answer)))
+def bracketed(answer: str) -> list[str]:
+    """Every `[...]` span an answer writes, in order of first appearance: what it cites."""
+    return list(dict.fromkeys(BRACKETED.findall(answer)))
+
+
+def cited_ids(answer: str, shown: Iterable[str]) -> list[str]:
+    """The shown document ids the answer cites as `[id]`, exactly (case and spaces count), in
+    order of first appearance; a bracketed span naming no shown document is not a source."""
+    allowed = set(shown)
+    return [span for span in bracketed(answer) if span in allowed]
+
+
+def citation_line(template: str, doc_ids: Sequence[str]) -> str:
+    """`sft.cite_as` filled with the ids in bracket form: "Sources: [a] [b]"."""
+    return template.format(ids=" ".join(f"[{d}]" for d in doc_ids))

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
+FACTS_TAG = "eval.facts_metric"  # which metric the gate's search-box rule compares
 RUNTIME_PACKAGES = (
     "mlflow", "torch", "transformers", "peft", "sentence-transformers",
     "qdrant-edge-py", "qdrant-client", "pandas", "pyyaml", "pydantic",
@@ -73,6 +74,7 @@ def eval_tags(eval_report: dict[str, Any]) -> dict[str, str]:
         {f"eval.retrieval.{m}": f"{v:.4f}" for m, v in eval_report["retrieval"].items() if v == v}
     )
     tags["eval.questions"] = str(eval_report["questions"])
+    tags[FACTS_TAG] = str(eval_report["facts_metric"])
     return tags
 
 

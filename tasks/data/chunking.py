@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tasks.params import CurateParams, Params
+from tasks.params import Params
 from tasks.reports import text_sha256
 from tasks.schema import CHUNK_METADATA
+from tasks.sections import CurateParams
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from tasks.data.chunking import chunk_documents, load_tokenizer
 from tasks.data.cleaning import clean_document, compile_boilerplate, normalize_text
 from tasks.data.dedupe import Scope, dedupe, kept_twin
-from tasks.params import CurateParams, Params
+from tasks.params import Params
 from tasks.reports import text_sha256, write_json_atomic
 from tasks.schema import (
     CHUNK_COLUMNS,
@@ -45,6 +45,7 @@ from tasks.schema import (
     text_or_empty,
     write_tables,
 )
+from tasks.sections import CurateParams
 
 if TYPE_CHECKING:
     from tasks.data.pii import Redactor
@@ -225,7 +226,7 @@ def run(params: Params) -> CurateReport:
         inputs = {k: read_records(src / f"{k}.parquet", INPUT_COLUMNS[k]) for k in KINDS}
     from tasks.data.pii import Redactor  # presidio takes seconds to import: only when curating
 
-    redactor = Redactor(p.redact_entities, allow=p.redact_allow)
+    redactor = Redactor(p)
     outputs: dict[str, list[Record]] = {}
     reports: dict[str, KindReport] = {}
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datasketch import MinHash, MinHashLSH
 
 from tasks.data.shingles import word_shingles
-from tasks.params import CurateParams
 from tasks.reports import text_sha256
+from tasks.sections import CurateParams
 
 Scope = tuple[str, ...]
 

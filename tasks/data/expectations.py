@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tasks.data.sources import Reason
-from tasks.params import ValidateParams
+from tasks.sections import ValidateParams
 
 DATE_FIELDS = ("updated_at", "valid_from", "valid_until")
 LIST_FIELDS = {"documents": (), "sft": ("gold_doc_ids",), "eval": ("gold_doc_ids", "must_include")}
@@ -27,7 +27,8 @@ REQUIRED = {
     "sft": ("id", "prompt", "response"),
     "eval": ("id", "question", "reference_answer"),
 }
-VISIBILITIES = ("public", "internal")
+# Characters that would break a citation: the copilot cites `[id]` on one line.
+UNCITABLE = r"[\[\]\r\n]"
 # ISO 8601 with calendar-shaped fields: a date, optional time and offset. Non-capturing groups,
 # since GX warns about capturing ones. 2024-02-30 matches; the parsed `_<field>_ts` check fails it.
 ISO_8601 = (
@@ -94,6 +95,21 @@ def date_checks(name: str) -> list[Check]:
     ]
 
 
+def citable_id_checks(p: ValidateParams) -> list[Check]:
+    """A document id must round-trip through a citation `[id]`: no brackets, no line break,
+    at most validate.max_id_chars characters (docs/data.md)."""
+    message = (
+        f"id {{id}} cannot be cited as [id]: it holds [, ] or a line break, or is longer than "
+        f"validate.max_id_chars={p.max_id_chars}; rename the document"
+    )
+    return [
+        Check("uncitable_id", message, "expect_column_values_to_not_match_regex",
+              {"column": "id", "regex": UNCITABLE}),
+        Check("uncitable_id", message, "expect_column_value_lengths_to_be_between",
+              {"column": "id", "max_value": p.max_id_chars}),
+    ]  # fmt: skip
+
+
 def document_checks(p: ValidateParams) -> list[Check]:
     lengths = "expect_column_value_lengths_to_be_between"
     short = f"text has {{text_chars}} characters, fewer than validate.min_chars={p.min_chars}"
@@ -102,11 +118,12 @@ def document_checks(p: ValidateParams) -> list[Check]:
         *required_checks("documents"),
         Check("text_too_short", short, lengths, {"column": "text", "min_value": p.min_chars}),
         Check("text_too_long", long, lengths, {"column": "text", "max_value": p.max_chars}),
+        *citable_id_checks(p),
         Check(
             "bad_visibility",
-            "visibility {visibility} is not one of " + ", ".join(VISIBILITIES),
+            "visibility {visibility} is not one of " + ", ".join(p.visibilities),
             "expect_column_values_to_be_in_set",
-            {"column": "visibility", "value_set": list(VISIBILITIES)},
+            {"column": "visibility", "value_set": list(p.visibilities)},
         ),
         *[check for name in DATE_FIELDS for check in date_checks(name)],
         Check(

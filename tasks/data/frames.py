@@ -51,12 +51,15 @@ def metadata_json(extras: Mapping[str, Any]) -> str:
     return json.dumps(merged, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def normalize(source: str, fields: Mapping[str, Any], source_file: str) -> dict[str, Any]:
-    """One parsed row in its source's columns: strings or None; lists stay as given."""
+def normalize(
+    source: str, fields: Mapping[str, Any], source_file: str, default_visibility: str
+) -> dict[str, Any]:
+    """One parsed row in its source's columns: strings or None; lists stay as given. A document
+    that names no visibility gets `default_visibility` (params: `internal`, fail closed)."""
     if source == "documents":
         record: dict[str, Any] = {name: as_text(fields.get(name)) for name in DOCUMENT_FIELDS}
         visibility = record["visibility"]
-        record["visibility"] = visibility.strip().lower() if visibility else "public"
+        record["visibility"] = visibility.strip().lower() if visibility else default_visibility
         extras = {k: v for k, v in fields.items() if k not in DOCUMENT_FIELDS}
         record["metadata"] = metadata_json(extras)
         record["source_file"] = source_file
@@ -69,13 +72,13 @@ def normalize(source: str, fields: Mapping[str, Any], source_file: str) -> dict[
     return record
 
 
-def build_frame(source: str, rows: Sequence[RawRow]) -> pd.DataFrame:
+def build_frame(source: str, rows: Sequence[RawRow], default_visibility: str) -> pd.DataFrame:
     """The parsed rows of one source, indexed by row_no (the position in `rows`), for GX.
 
     Documents also get `text_chars` and a parsed `_<field>_ts` per date field.
     """
     records = [
-        {ROW_NO: row_no, **normalize(source, row.fields, row.source_file)}
+        {ROW_NO: row_no, **normalize(source, row.fields, row.source_file, default_visibility)}
         for row_no, row in enumerate(rows)
         if row.fields is not None
     ]

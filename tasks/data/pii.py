@@ -8,7 +8,8 @@ pattern recognizers only. What each entity uses:
   default fetches the public suffix list over the network; ours reads tldextract's bundled
   snapshot and never opens a socket.
 - PHONE_NUMBER: presidio's recognizer (python-phonenumbers, numbers it deems valid) on each run
-  of 7+ digits: national formats of PHONE_REGIONS, and +country-code numbers of any region.
+  of 7+ digits: national formats of `curate.phone_regions`, and +country-code numbers of any
+  region.
   phonenumbers rejects numbers in blocks its metadata lists as unallocated (about half of
   random 07911 mobiles), so UK mobiles and US numbers are also caught by their shape. Local
   numbers without an area code ("867-5309") are not found.
@@ -18,15 +19,16 @@ pattern recognizers only. What each entity uses:
   and form fields ("Name: Jane Doe"). It misses names anywhere else ("ask Jane about it"),
   names written in lower case, names after an unusual greeting, and a greeting's name not
   followed by punctuation ("Hi Jane thanks"); it also redacts a capitalized non-name in those
-  places ("this is Larkspur Cloud"). No offline statistical NER is installed; an official
+  places ("this is Acme Cloud"). No offline statistical NER is installed; an official
   English spaCy model is not published on PyPI (only third-party re-uploads).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from presidio_analyzer import (
@@ -49,41 +51,40 @@ from tasks.data.recognizers import (
     OfflineEmailRecognizer,
 )
 from tasks.errors import UserError
+from tasks.sections import CurateParams
 
-LANGUAGE = "en"
-# National (no +country code) formats we look for: our customers write from the US and the UK;
-# each region is one more pass of phonenumbers over the text.
-PHONE_REGIONS = ("US", "GB")
-
-
-_RECOGNIZERS: dict[str, Callable[[], list[EntityRecognizer]]] = {
-    "EMAIL_ADDRESS": lambda: [OfflineEmailRecognizer()],
-    "PHONE_NUMBER": lambda: [
-        CandidatePhoneRecognizer(supported_regions=PHONE_REGIONS),
-        FormattedPhoneRecognizer(),
+# entity -> its recognizers, given (language, national phone regions)
+_RECOGNIZERS: dict[str, Callable[[str, tuple[str, ...]], list[EntityRecognizer]]] = {
+    "EMAIL_ADDRESS": lambda language, regions: [
+        OfflineEmailRecognizer(supported_language=language)
     ],
-    "CREDIT_CARD": lambda: [CreditCardRecognizer()],
-    "IBAN_CODE": lambda: [IbanRecognizer()],
-    "IP_ADDRESS": lambda: [GuardedIpRecognizer()],
-    "PERSON": lambda: [NameInContextRecognizer(LANGUAGE)],
+    "PHONE_NUMBER": lambda language, regions: [
+        CandidatePhoneRecognizer(supported_regions=regions, supported_language=language),
+        FormattedPhoneRecognizer(language),
+    ],
+    "CREDIT_CARD": lambda language, regions: [CreditCardRecognizer(supported_language=language)],
+    "IBAN_CODE": lambda language, regions: [IbanRecognizer(supported_language=language)],
+    "IP_ADDRESS": lambda language, regions: [GuardedIpRecognizer(supported_language=language)],
+    "PERSON": lambda language, regions: [NameInContextRecognizer(language)],
 }
 SUPPORTED_ENTITIES = tuple(_RECOGNIZERS)
 
 
 @functools.lru_cache(maxsize=8)
-def build_analyzer(entities: tuple[str, ...]) -> AnalyzerEngine:
-    """One engine per entity set, built once per process."""
+def build_analyzer(
+    entities: tuple[str, ...], language: str, regions: tuple[str, ...]
+) -> AnalyzerEngine:
+    """One engine per entity set, language and phone regions, built once per process."""
     unknown = [e for e in entities if e not in _RECOGNIZERS]
     if unknown:
         raise UserError(
             f"curate.redact_entities: unsupported {', '.join(unknown)}; "
             f"choose from {', '.join(SUPPORTED_ENTITIES)}"
         )
-    registry = RecognizerRegistry(
-        recognizers=[r for e in entities for r in _RECOGNIZERS[e]()], supported_languages=[LANGUAGE]
-    )
-    nlp_engine = NoOpNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "none"}])
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+    recognizers = [r for e in entities for r in _RECOGNIZERS[e](language, regions)]
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[language])
+    nlp_engine = NoOpNlpEngine(models=[{"lang_code": language, "model_name": "none"}])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[language])
 
 
 @dataclass(frozen=True)
@@ -93,17 +94,24 @@ class Redaction:
 
 
 class Redactor:
-    """Finds the configured entities; replaces each with a placeholder such as `<EMAIL_ADDRESS>`.
+    """Finds `curate.redact_entities`; replaces each with a placeholder such as `<EMAIL_ADDRESS>`.
 
-    `allow` lists exact values that are never PII here, such as the company's own support line.
+    `curate.redact_allow` lists exact values that are never PII (a company's own support line);
+    `curate.id_patterns` match ids whose digits are no phone number or card (INV-2026-09-0042).
     """
 
-    def __init__(self, entities: Sequence[str], allow: Sequence[str] = ()) -> None:
-        self.entities = tuple(dict.fromkeys(entities))
-        self.allow = list(allow)
-        self._analyzer = build_analyzer(self.entities) if self.entities else None
+    def __init__(self, p: CurateParams) -> None:
+        self.entities = tuple(dict.fromkeys(p.redact_entities))
+        self.allow = list(p.redact_allow)
+        self.language = p.pii_language
+        self._ids = [re.compile(pattern) for pattern in p.id_patterns]
+        self._analyzer = (
+            build_analyzer(self.entities, self.language, tuple(p.phone_regions))
+            if self.entities
+            else None
+        )
         self._artifacts = (
-            self._analyzer.nlp_engine.process_text("", LANGUAGE) if self._analyzer else None
+            self._analyzer.nlp_engine.process_text("", self.language) if self._analyzer else None
         )
 
     def find(self, text: str) -> list[RecognizerResult]:
@@ -112,11 +120,13 @@ class Redactor:
             return []
         found = self._analyzer.analyze(
             text,
-            language=LANGUAGE,
+            language=self.language,
             entities=list(self.entities),
             nlp_artifacts=self._artifacts,
             allow_list=self.allow or None,
         )
+        ids = [m.span() for pattern in self._ids for m in pattern.finditer(text)]
+        found = [r for r in found if all(r.end <= a or r.start >= b for a, b in ids)]
         chosen: list[RecognizerResult] = []
         for result in sorted(found, key=lambda r: (-r.score, r.start - r.end, r.start)):
             if all(result.end <= c.start or result.start >= c.end for c in chosen):

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from tasks.data.sources import RawRow, Reason
-from tasks.params import ValidateParams
+from tasks.sections import ValidateParams
 
 
 @dataclass(frozen=True)

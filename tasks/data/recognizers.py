@@ -54,7 +54,6 @@ class Guarded(EntityRecognizer):
 # valid phone number, country code included, has fewer. Only these reach phonenumbers, whose
 # matcher spends ~25 µs per region on every digit group (dates, versions, ports) otherwise.
 _PHONE_CANDIDATE = re.compile(r"\+?\(?\d(?:[\s\-–—./()\[\]~]{0,4}\d){6,}")
-_ID_PREFIX = re.compile(r"\b[A-Za-z]+-\Z")
 
 
 class CandidatePhoneRecognizer(PhoneRecognizer):
@@ -77,8 +76,6 @@ class CandidatePhoneRecognizer(PhoneRecognizer):
     ) -> list[RecognizerResult]:
         results = []
         for candidate in _PHONE_CANDIDATE.finditer(text):
-            if _ID_PREFIX.search(text, max(0, candidate.start() - 12), candidate.start()):
-                continue  # INV-2026-09-0042 is an invoice, whatever phonenumbers thinks
             start = max(0, candidate.start() - self.MARGIN)
             window = text[start : candidate.end() + self.MARGIN]
             for result in super().analyze(window, entities, nlp_artifacts):  # type: ignore[arg-type]
@@ -97,8 +94,13 @@ class FormattedPhoneRecognizer(Guarded, PatternRecognizer):
         Pattern("NANP", r"(?<![\w+-])(?:\+1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}\b", 0.4),
     )
 
-    def __init__(self) -> None:
-        super().__init__("PHONE_NUMBER", name="FormattedPhone", patterns=list(self.SHAPES))
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            "PHONE_NUMBER",
+            name="FormattedPhone",
+            patterns=list(self.SHAPES),
+            supported_language=language,
+        )
 
 
 class OfflineEmailRecognizer(Guarded, EmailRecognizer):
@@ -119,7 +121,7 @@ _NAME_WORD = r"\p{Lu}[\p{L}'’\-]*\p{Ll}"  # Jane, O'Brien, Anne-Marie, McKay, 
 _NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
 _NAME_CONTEXTS = (
     # greeting opening a line or sentence, the name then ending the phrase: "Hi Jane," "Dear
-    # Mr Okafor," ("hey When does ..." and "Hello Larkspur team," are not names)
+    # Mr Okafor," ("hey When does ..." and "Hello Acme team," are not names)
     rf"(?:^|[.!?:\"“(])[ \t]*(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening))[ \t]+"
     rf"(?:(?i:mr|mrs|ms|mx|dr)\.?[ \t]+)?{_NAME}(?=[ \t]*(?:[,.!:;\"”)]|$))",
     # self-introduction: "I'm Jane Doe", "this is Jane", "my name is Jane Doe"

@@ -31,9 +31,10 @@ from tasks.data.quarantine import (
 from tasks.data.shingles import word_shingles
 from tasks.data.sources import RawRow, Reason, read_source
 from tasks.errors import DataQualityError, UserError
-from tasks.params import Params, ValidateParams
+from tasks.params import Params
 from tasks.reports import write_report, write_text_atomic
-from tasks.schema import KINDS, write_tables
+from tasks.schema import KINDS, in_share, write_tables
+from tasks.sections import ValidateParams
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,33 @@ def find_leakage(
     return leaks
 
 
+def hold_out_eval(
+    rows: Mapping[str, Sequence[RawRow]], fraction: float
+) -> tuple[dict[str, list[RawRow]], int]:
+    """With no eval/ rows, a stable share of the sft examples (by id hash, independent of the
+    sft/val split) becomes the eval set, so a corpus without eval questions is still measured.
+    Held-out rows keep their file and line; they leave sft, so they are never trained on."""
+    if rows.get("eval"):
+        return {k: list(v) for k, v in rows.items()}, 0
+    held, kept = [], []
+    for row in rows.get("sft", ()):
+        example_id = str((row.fields or {}).get("id", "")).strip()
+        if row.fields is not None and example_id and in_share(example_id, fraction, salt="eval"):
+            fields = row.fields
+            question = {
+                "id": fields.get("id"),
+                "question": fields.get("prompt"),
+                "reference_answer": fields.get("response"),
+                "gold_doc_ids": fields.get("gold_doc_ids", []),
+                "customer_id": fields.get("customer_id"),
+                "must_include": [],
+            }
+            held.append(RawRow(row.source_file, row.line, row.raw, question))
+        else:
+            kept.append(row)
+    return {**{k: list(v) for k, v in rows.items()}, "sft": kept, "eval": held}, len(held)
+
+
 # ---- the core ----------------------------------------------------------------------------------
 
 
@@ -102,7 +130,7 @@ def validate_rows(
 ) -> dict[str, SourceResult]:
     """Rows of each source in; reasons by row and the accepted frames out (+ Data Docs)."""
     rows = {source: list(rows_by_source.get(source, ())) for source in KINDS}
-    frames = {source: build_frame(source, rows[source]) for source in KINDS}
+    frames = {source: build_frame(source, rows[source], p.default_visibility) for source in KINDS}
     found = run_expectations(frames, p, docs_dir)
     for source in KINDS:
         reasons = found[source]
@@ -158,6 +186,7 @@ class ValidationReport:
     read: int
     quarantined: int
     seconds: float
+    eval_source: str
     sources: tuple[SourceCounts, ...] = ()
 
 
@@ -179,6 +208,13 @@ def run(params: Params) -> ValidationReport:
         rows[source], skipped_here = read_source(root, source)
         skipped += skipped_here
 
+    rows, held_out = hold_out_eval(rows, p.eval_holdout_fraction)
+    eval_source = (
+        f"held out from sft/: {held_out} examples (validate.eval_holdout_fraction="
+        f"{p.eval_holdout_fraction}, by id hash), as eval/ has none"
+        if held_out
+        else "eval/"
+    )
     docs_dir = paths.reports_dir / "data_docs"
     docs_dir.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".data_docs.", dir=docs_dir.parent))
@@ -194,6 +230,7 @@ def run(params: Params) -> ValidationReport:
         "passed": not failing,
         "max_quarantine_fraction": p.max_quarantine_fraction,
         **body,
+        "eval_source": eval_source,
         "skipped_files": skipped,
         "quarantine": str(quarantine),
         "data_docs": str(docs_dir / "index.html"),
@@ -218,5 +255,6 @@ def run(params: Params) -> ValidationReport:
         read=total.read,
         quarantined=total.quarantined,
         seconds=round(time.perf_counter() - started, 2),
+        eval_source=eval_source,
         sources=tuple(per_source),
     )

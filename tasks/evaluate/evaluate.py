@@ -1,11 +1,13 @@
-"""evaluate: four configurations, identical prompts, greedy decoding, one table.
+"""evaluate: five configurations, identical prompts, greedy decoding, one table.
 
-base, base+rag, finetuned, finetuned+rag differ only in whether the LoRA adapter is active and
-whether retrieved context is in the prompt.
+`retrieval` is what a user would use instead of a copilot: the search box, the top retrieved
+chunk shown as is. base, base+rag, finetuned, finetuned+rag differ only in whether the LoRA
+adapter is active and whether retrieved context is in the prompt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -15,63 +17,28 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.copilot.prompting import build_messages
+from tasks.copilot.prompting import build_messages, citation_line
 from tasks.errors import UserError
-from tasks.evaluate import metrics
+from tasks.evaluate.scoring import facts_metric, score_answer, score_retrieval, summarize
 from tasks.params import Params
 from tasks.reports import file_sha256, write_report
-from tasks.schema import EvalExample, Hit, read_eval
+from tasks.schema import Hit, read_eval
 
 log = logging.getLogger(__name__)
 
+RETRIEVAL = "retrieval"  # the search box: the top chunk shown as is, no model
 BASE, BASE_RAG, FINETUNED, FINETUNED_RAG = "base", "base+rag", "finetuned", "finetuned+rag"
-CONFIGS = (BASE, BASE_RAG, FINETUNED, FINETUNED_RAG)
-ANSWER_METRICS = (
-    "answer_score",
-    "format",
-    "must_include",
-    "rougeL",
-    "token_f1",
-    "citation_precision",
-    "abstention_accuracy",
-)
+CONFIGS = (RETRIEVAL, BASE, BASE_RAG, FINETUNED, FINETUNED_RAG)
+WITH_CONTEXT = (RETRIEVAL, BASE_RAG, FINETUNED_RAG)
 
 
-def score_answer(
-    answer: str, example: EvalExample, context_doc_ids: Sequence[str]
-) -> dict[str, float]:
-    """Pure: every answer metric for one answer."""
-    gold = example.gold_doc_ids
-    has_answer = bool(set(gold) & set(context_doc_ids))
-    row = {
-        "format": metrics.follows_format(answer),
-        "must_include": metrics.must_include_coverage(answer, example.must_include),
-        "rougeL": metrics.rouge_l(answer, example.reference_answer),
-        "token_f1": metrics.token_f1(answer, example.reference_answer),
-        "citation_precision": metrics.citation_precision(answer, context_doc_ids, gold),
-        "abstention_accuracy": metrics.abstention_correct(answer, has_answer),
-    }
-    row["answer_score"] = metrics.answer_score(
-        row["format"], row["rougeL"], row["must_include"], row["abstention_accuracy"]
-    )
-    return row
-
-
-def score_retrieval(
-    examples: Sequence[EvalExample], hits: Sequence[Sequence[Hit]], k: int
-) -> dict[str, float]:
-    docs = [[h.doc_id for h in per_question] for per_question in hits]
-    return {
-        f"recall_at_{k}": metrics.mean(
-            [metrics.recall_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
-        ),
-        "mrr": metrics.mean(
-            [metrics.mrr(d, e.gold_doc_ids) for d, e in zip(docs, examples, strict=True)]
-        ),
-        f"ndcg_at_{k}": metrics.mean(
-            [metrics.ndcg_at_k(d, e.gold_doc_ids, k) for d, e in zip(docs, examples, strict=True)]
-        ),
-    }
+def search_box_answer(hits: Sequence[Hit], params: Params) -> str:
+    """What a user would read instead of a copilot's answer: the top-ranked chunk as it is,
+    cited in the form the copilot cites; the abstention text when nothing was found."""
+    if not hits:
+        return params.sft.abstain_response
+    top = max(hits, key=lambda h: h.score)
+    return f"{top.text}\n{citation_line(params.sft.cite_as or '{ids}', [top.doc_id])}"
 
 
 @dataclass(frozen=True)
@@ -80,18 +47,11 @@ class EvalReport:
     configs: dict[str, dict[str, float]]
     retrieval: dict[str, float]
     primary_metric: str
+    facts_metric: str
     seconds: float
     index_version: str
     adapter_sha256: str
     mlflow_run_id: str | None = None
-
-
-def summarize(rows: pd.DataFrame) -> dict[str, dict[str, float]]:
-    table = {}
-    for config in CONFIGS:
-        part = rows[rows["config"] == config]
-        table[config] = {m: round(metrics.mean(part[m].tolist()), 4) for m in ANSWER_METRICS}
-    return table
 
 
 def plot(table: dict[str, dict[str, float]], path: Path, primary: str) -> None:
@@ -100,15 +60,15 @@ def plot(table: dict[str, dict[str, float]], path: Path, primary: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [primary, "format", "must_include", "rougeL", "citation_precision"]
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.2
+    shown = [primary, "format", "facts", "rougeL", "token_f1", "cites_gold"]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(CONFIGS)
     for i, config in enumerate(CONFIGS):
         values = [table[config][m] for m in shown]
         ax.bar([x + i * width for x in range(len(shown))], values, width, label=config)
-    ax.set_xticks([x + 1.5 * width for x in range(len(shown))], shown)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(shown))], shown)
     ax.set_ylim(0, 1)
-    ax.set_title("tandem: base vs RAG vs fine-tuned vs both")
+    ax.set_title("tandem: the search box vs base vs RAG vs fine-tuned vs both")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -144,28 +104,23 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
 
     def conversations(with_context: bool) -> list[list[dict[str, str]]]:
         return [
-            build_messages(
-                params.prompt.system,
-                e.question,
-                h if with_context else [],
-                params.prompt.context_chars,
-                e.customer_id,
-            )
+            build_messages(params.prompt, e.question, h if with_context else [], e.customer_id)
             for e, h in zip(examples, hits, strict=True)
         ]
 
     rows: list[dict[str, Any]] = []
+    gen = params.generate
     for config in CONFIGS:
-        with_context = config in (BASE_RAG, FINETUNED_RAG)
-        convs = conversations(with_context)
-        gen = params.generate
-        if config in (BASE, BASE_RAG):
-            with model.disable_adapter():
+        with_context = config in WITH_CONTEXT
+        if config == RETRIEVAL:
+            answers = [search_box_answer(h, params) for h in hits]
+        else:
+            base_only = config in (BASE, BASE_RAG)
+            with model.disable_adapter() if base_only else contextlib.nullcontext():
+                convs = conversations(with_context)
                 answers = generate(
                     model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config
                 )
-        else:
-            answers = generate(model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config)
         for example, answer, per_question in zip(examples, answers, hits, strict=True):
             shown = [h.doc_id for h in per_question] if with_context else []
             rows.append(
@@ -176,15 +131,16 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
                     "customer_id": example.customer_id,
                     "answer": answer,
                     "context_doc_ids": " ".join(shown),
-                    **score_answer(answer, example, shown),
+                    **score_answer(answer, example, shown, params),
                 }
             )
     frame = pd.DataFrame(rows)
     report = EvalReport(
         questions=len(examples),
-        configs=summarize(frame),
+        configs=summarize(frame, CONFIGS),
         retrieval={k_: round(v, 4) for k_, v in score_retrieval(examples, hits, k).items()},
         primary_metric=params.gate.primary_metric,
+        facts_metric=facts_metric(examples),
         seconds=round(time.perf_counter() - started, 1),
         index_version=index_version,
         adapter_sha256=file_sha256(adapter / "adapter_model.safetensors"),
@@ -205,7 +161,11 @@ def log_eval_run(params: Params, report: EvalReport, artifacts: list[Path]) -> s
     return tracking.log_run(
         params,
         "evaluate",
-        run_params={"questions": report.questions, "primary_metric": report.primary_metric},
+        run_params={
+            "questions": report.questions,
+            "primary_metric": report.primary_metric,
+            "facts_metric": report.facts_metric,
+        },
         metrics=metrics_,
         artifacts=artifacts,
         tags={"index_version": report.index_version},

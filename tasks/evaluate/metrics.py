@@ -1,5 +1,5 @@
-"""Retrieval and answer metrics. ROUGE comes from rouge-score; the rest are defined by our
-format."""
+"""Retrieval and answer metrics. ROUGE comes from rouge-score; token F1 is SQuAD's. Nothing
+here knows a corpus: the answer format and the abstention text come in as params."""
 
 from __future__ import annotations
 
@@ -11,21 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from tasks.copilot.prompting import cited_ids
-
-# The structure the sft data teaches: a summary, numbered steps, then the sources line.
-ANSWER_FORMAT = re.compile(
-    r"^\s*Summary:\s*\S.*?\n\s*Steps:\s*\n\s*1\.\s*\S.*?\n\s*Sources:\s*(none|(\[[A-Z]{2,5}-\d+\]\s*)+)\s*$",
-    re.DOTALL,
-)
-# Declining to answer (the sft abstention text and close paraphrases), not merely "escalate":
-# escalation is also a normal procedure step.
-ABSTENTION = re.compile(
-    r"(could not|couldn't|cannot|can't) find (this|that|it|any\w*) in the knowledge base"
-    r"|(do|does) not have (enough )?information",
-    re.IGNORECASE,
-)
-
+from tasks.copilot.prompting import bracketed, cited_ids
 
 # --- retrieval (document level: chunks of one document count once, in rank order) ---
 
@@ -99,33 +85,58 @@ def must_include_coverage(prediction: str, facts: Sequence[str]) -> float:
     return sum(fact.lower() in lowered for fact in facts) / len(facts)
 
 
-def follows_format(prediction: str) -> float:
-    return float(bool(ANSWER_FORMAT.match(prediction)))
+def follows_format(prediction: str, pattern: str | None) -> float:
+    """1 when the answer matches `evaluate.answer_format` whole; nan when no format is declared."""
+    if pattern is None:
+        return math.nan
+    return float(bool(_compiled(pattern).match(prediction)))
+
+
+@lru_cache(maxsize=8)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.DOTALL)
 
 
 def citation_precision(prediction: str, retrieved: Sequence[str], gold: Sequence[str]) -> float:
-    """Share of cited ids that were both shown to the model and gold; nan when nothing is cited."""
-    cited = cited_ids(prediction)
+    """Share of cited spans (`[...]`) that name a document both shown to the model and gold;
+    nan when nothing is cited."""
+    cited = bracketed(prediction)
     if not cited:
         return math.nan
     allowed = set(retrieved) & set(gold)
     return sum(doc in allowed for doc in cited) / len(cited)
 
 
-def abstained(prediction: str) -> bool:
-    return bool(ABSTENTION.search(prediction))
+def cites_gold(prediction: str, retrieved: Sequence[str], gold: Sequence[str]) -> float:
+    """When a gold document was shown: 1 if the answer cites one of them; nan otherwise (no gold
+    shown, nothing to cite)."""
+    shown_gold = set(retrieved) & set(gold)
+    if not shown_gold:
+        return math.nan
+    return float(bool(set(cited_ids(prediction, shown_gold))))
 
 
-def abstention_correct(prediction: str, context_has_answer: bool) -> float:
+def abstained(prediction: str, abstain_response: str, similarity: float) -> bool:
+    """The answer is (close to) the configured abstention text, in whatever wording and
+    language it is written: token F1 with `sft.abstain_response` at least `similarity`."""
+    return token_f1(prediction, abstain_response) >= similarity
+
+
+def abstention_correct(abstains: bool, context_has_answer: bool) -> float:
     """Right to answer when the context holds the gold document, right to abstain when not."""
-    return float(abstained(prediction) != context_has_answer)
+    return float(abstains != context_has_answer)
 
 
-def answer_score(format_ok: float, rouge: float, coverage: float, abstention_ok: float) -> float:
-    """The gate's default primary metric: form, overlap with the reference, and the facts
-    (or, for a question the context cannot answer, whether the model declined)."""
-    facts = abstention_ok if math.isnan(coverage) else coverage
-    return (format_ok + rouge + facts) / 3
+def facts(coverage: float, abstention_ok: float) -> float:
+    """must_include coverage; for a question that expects no facts, whether it abstained right."""
+    return abstention_ok if math.isnan(coverage) else coverage
+
+
+def answer_score(parts: dict[str, float], weights: dict[str, float]) -> float:
+    """The weighted mean of the parts this question supports (nan parts are left out)."""
+    defined = {name: w for name, w in weights.items() if not math.isnan(parts[name])}
+    total = sum(defined.values())
+    return sum(parts[n] * w for n, w in defined.items()) / total if total else math.nan
 
 
 def mean(values: Sequence[float]) -> float:

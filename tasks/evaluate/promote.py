@@ -1,8 +1,10 @@
 """promote: the champion/challenger gate. Only a better copilot goes live.
 
 The challenger (fine-tuned + RAG) must beat the current champion on the primary metric by at
-least `gate.min_gain`, and must not be worse than base + RAG or the fine-tuned model alone in
-its own evaluation. The decision and its numbers are written onto the model version.
+least `gate.min_gain`, must not be worse than base + RAG or the fine-tuned model alone in its
+own evaluation, and (`gate.require_beats_retrieval`) must not lose on the facts to the search
+box: the top retrieved chunk shown as is. The decision and its numbers are written onto the
+model version.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import logging
 from dataclasses import dataclass, field
 
 from tasks import tracking
-from tasks.copilot.register import CHALLENGER, CHAMPION, eval_tag
+from tasks.copilot.register import CHALLENGER, CHAMPION, FACTS_TAG, eval_tag
 from tasks.errors import UserError
-from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG
-from tasks.params import GateParams, Params
+from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG, RETRIEVAL
+from tasks.params import Params
 from tasks.reports import write_report
+from tasks.sections import GateParams
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,8 @@ def metric_of(tags: dict[str, str], config: str, metric: str) -> float | None:
 def decide(
     challenger: dict[str, str], champion: dict[str, str] | None, gate: GateParams
 ) -> GateDecision:
-    """Pure: the gate on two versions' tags (champion None when there is none yet)."""
+    """Pure: the gate on two versions' tags (champion None when there is none yet). Each reason
+    names the rule that decided: `halves`, `search box`, `champion`."""
     metric = gate.primary_metric
     mine = metric_of(challenger, FINETUNED_RAG, metric)
     if mine is None:
@@ -47,25 +51,53 @@ def decide(
     for rival in (BASE_RAG, FINETUNED):
         theirs = metric_of(challenger, rival, metric)
         if theirs is None:
-            reasons.append(f"missing {eval_tag(rival, metric)}")
+            reasons.append(f"halves: missing {eval_tag(rival, metric)}")
             continue
         numbers[f"challenger.{rival}"] = theirs
         if mine < theirs:
             reasons.append(
-                f"{FINETUNED_RAG} {metric}={mine:.4f} is worse than {rival} ({theirs:.4f})"
+                f"halves: {FINETUNED_RAG} {metric}={mine:.4f} is worse than {rival} ({theirs:.4f})"
             )
+    if gate.require_beats_retrieval:
+        reasons += beats_retrieval(challenger, numbers)
     if champion is not None:
         best = metric_of(champion, FINETUNED_RAG, metric)
         if best is not None:
             numbers["champion"] = best
             if mine <= best or mine - best < gate.min_gain:  # "beats" is strict, even at min_gain 0
                 reasons.append(
-                    f"{metric}={mine:.4f} does not beat the champion's {best:.4f} "
+                    f"champion: {metric}={mine:.4f} does not beat the champion's {best:.4f} "
                     f"by min_gain={gate.min_gain}"
                 )
     if reasons:
         return GateDecision(False, tuple(reasons), numbers)
-    return GateDecision(True, (f"{FINETUNED_RAG} {metric}={mine:.4f} passes the gate",), numbers)
+    rules = "halves, search box, champion" if gate.require_beats_retrieval else "halves, champion"
+    passed = f"{FINETUNED_RAG} {metric}={mine:.4f} passes the gate ({rules})"
+    return GateDecision(True, (passed,), numbers)
+
+
+def beats_retrieval(challenger: dict[str, str], numbers: dict[str, float]) -> list[str]:
+    """The search-box rule: on the facts (FACTS_TAG names the metric), fine-tuned+RAG is not
+    worse than the top retrieved chunk shown as is. Fills `numbers`; returns the reasons."""
+    facts = challenger.get(FACTS_TAG)
+    if facts is None:
+        return [f"search box: no {FACTS_TAG} tag; evaluate the challenger again"]
+    mine, theirs = (
+        metric_of(challenger, FINETUNED_RAG, facts),
+        metric_of(challenger, RETRIEVAL, facts),
+    )
+    if mine is None or theirs is None:
+        return [
+            f"search box: missing {eval_tag(RETRIEVAL, facts)} or {eval_tag(FINETUNED_RAG, facts)}"
+        ]
+    numbers[f"challenger.{FINETUNED_RAG}.{facts}"] = mine
+    numbers[f"challenger.{RETRIEVAL}.{facts}"] = theirs
+    if mine < theirs:
+        return [
+            f"search box: {FINETUNED_RAG} {facts}={mine:.4f} is worse than the top retrieved "
+            f"chunk shown as is ({RETRIEVAL} {facts}={theirs:.4f})"
+        ]
+    return []
 
 
 @dataclass(frozen=True)

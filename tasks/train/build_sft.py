@@ -8,7 +8,6 @@ guessing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import re
@@ -20,15 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.copilot.prompting import build_messages
+from tasks.copilot.prompting import build_messages, citation_line
 from tasks.errors import DataQualityError, UserError
 from tasks.params import Params
 from tasks.reports import write_jsonl_atomic, write_report
-from tasks.schema import Hit, SftExample, read_sft
+from tasks.schema import Hit, SftExample, in_share, read_sft
+from tasks.sections import SftParams
 
 log = logging.getLogger(__name__)
-
-SOURCES_LINE = re.compile(r"^Sources:.*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -41,16 +39,20 @@ class SftRecord:
 
 
 def is_validation(example_id: str, val_fraction: float) -> bool:
-    """Stable split by id: an example stays on its side whatever else is added."""
-    bucket = int(hashlib.sha256(example_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return bucket < val_fraction
+    """The sft/val split: stable by id."""
+    return in_share(example_id, val_fraction)
 
 
-def cite_gold(response: str, gold_doc_ids: Sequence[str]) -> str:
-    """One citation form for every target: `Sources: [KB-012] [POL-003]`."""
-    sources = "Sources: " + (" ".join(f"[{d}]" for d in gold_doc_ids) if gold_doc_ids else "none")
-    if SOURCES_LINE.search(response):
-        return SOURCES_LINE.sub(sources, response, count=1)
+def cite_gold(response: str, gold_doc_ids: Sequence[str], p: SftParams) -> str:
+    """One citation form for every target (`sft.cite_as`, e.g. `Sources: [a] [b]`): a line that
+    `sft.cite_replaces` matches is replaced, else the citation is appended."""
+    if p.cite_as is None or not gold_doc_ids:
+        return response
+    sources = citation_line(p.cite_as, gold_doc_ids)
+    if p.cite_replaces is not None:
+        line = re.compile(p.cite_replaces, re.MULTILINE)
+        if line.search(response):
+            return line.sub(lambda _: sources, response, count=1)
     return f"{response.rstrip()}\n{sources}"
 
 
@@ -69,18 +71,12 @@ def make_record(
     oracle = bool(gold) and rng.random() < p.oracle_fraction
     if oracle:
         context = [gold_chunks[d] for d in gold] + distractors[: p.num_distractors]
-        response = cite_gold(example.response, gold)
+        response = cite_gold(example.response, gold, p)
     else:
         context = distractors[: p.num_distractors + max(1, len(gold))]
         response = p.abstain_response
     rng.shuffle(context)
-    messages = build_messages(
-        params.prompt.system,
-        example.prompt,
-        context,
-        params.prompt.context_chars,
-        example.customer_id,
-    )
+    messages = build_messages(params.prompt, example.prompt, context, example.customer_id)
     messages.append({"role": "assistant", "content": response})
     return SftRecord(
         id=example.id,
@@ -162,7 +158,7 @@ def run(params: Params) -> BuildSftReport:
         hits = retriever.search_many(
             [e.prompt for e in examples], [e.customer_id for e in examples], k=params.sft.search_k
         )
-    redactor = Redactor(params.curate.redact_entities, allow=params.curate.redact_allow)
+    redactor = Redactor(params.curate)
     cache: dict[str, Hit] = {}
     gold_chunks = {d: redact_hits([h], redactor, cache)[0] for d, h in gold_chunks.items()}
     hits = [redact_hits(h, redactor, cache) for h in hits]

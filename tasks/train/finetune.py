@@ -18,8 +18,9 @@ from tasks.models import (
     fast_bf16,
     pick_device,
 )
-from tasks.params import FinetuneParams, Params
+from tasks.params import Params
 from tasks.reports import read_json, write_json_atomic, write_report
+from tasks.sections import FinetuneParams
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -109,7 +110,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
     device = pick_device(params.model.device)
     precision = choose_precision(p, device)
     model_dir = base_model_dir(params)
-    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir))
+    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(model_dir), params.model.pad_token)
     tokenizer.padding_side = "right"  # training pads on the right; generation on the left
     model: Any = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(**p.lora.model_dump(), task_type="CAUSAL_LM"))

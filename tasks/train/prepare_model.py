@@ -56,9 +56,11 @@ def run(params: Params) -> PrepareModelReport:
     else:
         load_from = source
     log.info("converting %s into %s", source, target)
-    tokenizer = ensure_pad_token(AutoTokenizer.from_pretrained(load_from, **kwargs))
+    tokenizer = ensure_pad_token(
+        AutoTokenizer.from_pretrained(load_from, **kwargs), params.model.pad_token
+    )
     model = AutoModelForCausalLM.from_pretrained(load_from, **kwargs)
-    align_special_tokens(tokenizer, model)
+    align_special_tokens(tokenizer, model, params.model.pad_token)
     target.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(target)
     tokenizer.save_pretrained(target)

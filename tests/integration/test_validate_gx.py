@@ -222,7 +222,7 @@ def test_validated_files_hold_normalized_accepted_rows(every_kind: tuple[Params,
     assert sorted(by_id.index) == ["KB-0001", "KB-0014", "KB-0020", "KB-0040", "KB-0050"]
     first = by_id.loc["KB-0001"]
     assert (first["source_file"], first["updated_at"], first["visibility"]) == (
-        "documents/a.jsonl", "2024-05-01T12:00:00Z", "public",
+        "documents/a.jsonl", "2024-05-01T12:00:00Z", "internal",  # named none: fail closed
     )  # fmt: skip
     fourteen = by_id.loc["KB-0014"]
     assert (fourteen["visibility"], fourteen["valid_until"]) == ("internal", "2024-05-01T00:00:00Z")
@@ -356,3 +356,21 @@ def test_failing_first_run_writes_no_validated_files(tmp_path: Path) -> None:
         validate.run(params)
     assert not params.paths.validated_dir.exists() or not any(params.paths.validated_dir.iterdir())
     assert (params.paths.reports_dir / "data_docs" / "index.html").is_file()
+
+
+def test_ids_that_cannot_round_trip_as_citations_are_quarantined(tmp_path: Path) -> None:
+    """Any id is citable as `[id]` except those a citation would break (docs/data.md)."""
+    src = tmp_path / "src"
+    citable = ["guides/setup.md", "faq.billing.3", "Ärger über Rechnung", "kb 12 (draft)"]
+    broken = ["a]b", "see [x", "two\nlines", "x" * 129]
+    write_jsonl(
+        src / "documents" / "ids.jsonl", [{"id": i, "text": TEXT} for i in citable + broken]
+    )
+    params = params_for(src, tmp_path / "out", "validate.max_quarantine_fraction=0.9")
+    report = validate.run(params)
+    assert report.documents == len(citable)
+    reasons = quarantined(params)
+    assert sorted(reasons) == [("documents/ids.jsonl", n) for n in range(5, 9)]
+    assert all(r[0].startswith("uncitable_id: id ") for r in reasons.values())
+    accepted = pd.read_parquet(params.paths.validated_dir / "documents.parquet")
+    assert sorted(accepted["id"]) == sorted(citable)

@@ -20,9 +20,10 @@ from tasks.data.cleaning import (
     remove_boilerplate,
 )
 from tasks.data.dedupe import dedupe
-from tasks.params import CurateParams, Params
+from tasks.params import Params
 from tasks.params_loader import load_params
 from tasks.schema import CHUNK_COLUMNS, DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
+from tasks.sections import CurateParams
 
 pytestmark = pytest.mark.unit
 

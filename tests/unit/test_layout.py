@@ -177,3 +177,12 @@ def test_dvc_deps_are_exactly_the_modules_the_stage_runs(step: str) -> None:
     declared = code_deps(dvc_stages()[step.replace("-", "_")])
     assert sorted(wanted - declared) == [], "missing from the stage's deps"
     assert sorted(declared - wanted) == [], "in the stage's deps but never run by it"
+
+
+def test_every_stage_tracks_the_source_folder_params() -> None:
+    """The source folder's params.yaml is layered over params.yaml: a stage that did not track
+    it would reuse outputs made with another prompt or abstention text."""
+    overlay = "${paths.source_dir}/params.yaml"
+    for name, stage in dvc_stages().items():
+        tracked = [next(iter(p)) if isinstance(p, dict) else p for p in stage["params"]]  # type: ignore[attr-defined]
+        assert overlay in tracked, name

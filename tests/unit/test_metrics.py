@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from tasks.evaluate import metrics
+from tasks.params_loader import load_params
 
 pytestmark = pytest.mark.unit
+# The sample's declared answer style and abstention text (data/sample/params.yaml).
+SAMPLE = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
+FORMAT = SAMPLE.evaluate.answer_format
 
 GOOD = (
     "Summary: The Business plan costs $14 per user per month.\n"
@@ -48,10 +53,17 @@ def test_must_include_is_case_insensitive_share() -> None:
 
 
 def test_format_adherence() -> None:
-    assert metrics.follows_format(GOOD) == 1.0
-    assert metrics.follows_format("Summary: x\nSteps:\n1. y\nSources: none") == 1.0
-    assert metrics.follows_format("The plan costs $14.") == 0.0
-    assert metrics.follows_format("Summary: x\nSources: [KB-1]") == 0.0  # no steps
+    assert metrics.follows_format(GOOD, FORMAT) == 1.0
+    assert metrics.follows_format("Summary: x\nSteps:\n1. y\nSources: none", FORMAT) == 1.0
+    assert metrics.follows_format("The plan costs $14.", FORMAT) == 0.0
+    assert metrics.follows_format("Summary: x\nSources: [KB-1]", FORMAT) == 0.0  # no steps
+    assert math.isnan(metrics.follows_format(GOOD, None))  # no declared format: no metric
+
+
+def test_cites_gold_needs_a_shown_gold_document() -> None:
+    assert metrics.cites_gold(GOOD, retrieved=["KB-012"], gold=["KB-012"]) == 1.0
+    assert metrics.cites_gold(GOOD, retrieved=["KB-5", "POL-003"], gold=["KB-5"]) == 0.0
+    assert math.isnan(metrics.cites_gold(GOOD, retrieved=["KB-5"], gold=["KB-012"]))
 
 
 def test_citation_precision() -> None:
@@ -63,14 +75,39 @@ def test_citation_precision() -> None:
     assert math.isnan(metrics.citation_precision("no citations", ["KB-1"], ["KB-1"]))
 
 
+def abstains(answer: str) -> bool:
+    return metrics.abstained(
+        answer, SAMPLE.sft.abstain_response, SAMPLE.evaluate.abstention_similarity
+    )
+
+
 def test_abstention() -> None:
     abstain = "Summary: I could not find this in the knowledge base, so I will not guess."
-    assert metrics.abstention_correct(abstain, context_has_answer=False) == 1.0
-    assert metrics.abstention_correct(abstain, context_has_answer=True) == 0.0
-    assert metrics.abstention_correct(GOOD, context_has_answer=True) == 1.0
-    assert metrics.abstained("Steps:\n1. Escalate to Tier 2 if the refund exceeds $500.") is False
+    assert metrics.abstention_correct(abstains(abstain), context_has_answer=False) == 1.0
+    assert metrics.abstention_correct(abstains(abstain), context_has_answer=True) == 0.0
+    assert metrics.abstention_correct(abstains(GOOD), context_has_answer=True) == 1.0
+    assert abstains("Steps:\n1. Escalate to Tier 2 if the refund exceeds $500.") is False
+
+
+def test_abstention_is_recognised_in_the_configured_words_whatever_the_language() -> None:
+    german = "Das steht nicht in der Wissensdatenbank; ich leite die Frage weiter."
+    assert metrics.abstained(german, german, 0.5)
+    assert metrics.abstained("Das steht nicht in der Wissensdatenbank.", german, 0.5)
+    assert not metrics.abstained("Öffnen Sie die Einstellungen und wählen Sie Konto.", german, 0.5)
+
+
+def score(format_ok: float, rouge: float, coverage: float, abstention_ok: float) -> float:
+    """The sample's answer_score: format, ROUGE-L and the facts, equally weighted."""
+    parts = {"format": format_ok, "rougeL": rouge, "facts": metrics.facts(coverage, abstention_ok)}
+    return metrics.answer_score(parts, SAMPLE.evaluate.answer_score.weights())
 
 
 def test_answer_score_uses_abstention_when_no_facts_expected() -> None:
-    assert metrics.answer_score(1.0, 0.5, 0.0, 1.0) == pytest.approx(0.5)
-    assert metrics.answer_score(1.0, 0.5, math.nan, 1.0) == pytest.approx(2.5 / 3)
+    assert score(1.0, 0.5, 0.0, 1.0) == pytest.approx(0.5)
+    assert score(1.0, 0.5, math.nan, 1.0) == pytest.approx(2.5 / 3)
+
+
+def test_answer_score_leaves_out_the_parts_a_question_does_not_support() -> None:
+    weights = {"rougeL": 1.0, "facts": 1.0, "cites_gold": 1.0}
+    parts = {"rougeL": 0.5, "facts": 1.0, "cites_gold": math.nan}
+    assert metrics.answer_score(parts, weights) == pytest.approx(0.75)

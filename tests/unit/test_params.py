@@ -87,3 +87,35 @@ def test_cli_exits_2_with_one_line_and_no_traceback(args: list[str], expected: s
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_the_source_folders_params_are_layered_between_the_root_and_overrides(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "mydata"
+    folder.mkdir()
+    (folder / "params.yaml").write_text(
+        "sft:\n  abstain_response: Das weiß ich nicht.\nprompt:\n  context_chars: 300\n"
+    )
+    neutral = load_params(PARAMS, [f"paths.source_dir={tmp_path}"])  # a folder without one
+    layered = load_params(PARAMS, [f"paths.source_dir={folder}"])
+    assert neutral.sft.abstain_response != "Das weiß ich nicht."
+    assert layered.sft.abstain_response == "Das weiß ich nicht."
+    assert layered.prompt.context_chars == 300 and layered.prompt.system == neutral.prompt.system
+    overridden = load_params(PARAMS, [f"paths.source_dir={folder}", "prompt.context_chars=500"])
+    assert overridden.prompt.context_chars == 500  # -S wins over the folder's values
+
+
+def test_an_overlay_key_the_root_does_not_have_names_the_overlay(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text("sft:\n  abstain_text: typo\n")
+    with pytest.raises(ParamsError, match=r"params.yaml: sft.abstain_text.*unknown key"):
+        load_params(PARAMS, [f"paths.source_dir={tmp_path}"])
+
+
+def test_the_sample_declares_its_own_style_and_the_root_is_domain_neutral() -> None:
+    root = load_params(PARAMS, ["paths.source_dir=/nonexistent"])
+    sample = load_params(PARAMS)
+    assert root.evaluate.answer_format is None and root.retrieve.profile_source is None
+    assert "Larkspur" not in root.prompt.system + root.sft.abstain_response
+    assert sample.evaluate.answer_format and sample.retrieve.profile_source == "customer"
+    assert "Larkspur" in sample.prompt.system and "Tier 2" in sample.sft.abstain_response

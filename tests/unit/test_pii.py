@@ -6,6 +6,7 @@ import json
 import random
 import socket
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +178,16 @@ def test_no_seeded_pii_survives_into_curated_sft(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the Redactor
 
 
+def make_redactor(entities: Sequence[str], allow: Sequence[str] = ()) -> Redactor:
+    """A Redactor on the shipped curate params (language, phone regions, id patterns)."""
+    shipped = load_params(REPO / "params.yaml", ["paths.source_dir=/nonexistent"]).curate
+    changed = {"redact_entities": list(entities), "redact_allow": list(allow)}
+    return Redactor(shipped.model_copy(update=changed))
+
+
 @pytest.fixture(scope="module")
 def redactor() -> Redactor:
-    return Redactor(ALL)
+    return make_redactor(ALL)
 
 
 @pytest.mark.parametrize(
@@ -237,19 +245,19 @@ def test_ordinary_support_text_is_left_alone(redactor: Redactor, text: str) -> N
 
 def test_allowed_values_are_kept() -> None:
     text = "Phone support: +1 888 555 0142. Your callback: +1 415 555 0118."
-    redacted = Redactor(["PHONE_NUMBER"], allow=["+1 888 555 0142"]).redact(text)
+    redacted = make_redactor(["PHONE_NUMBER"], allow=["+1 888 555 0142"]).redact(text)
     assert redacted.text == "Phone support: +1 888 555 0142. Your callback: <PHONE_NUMBER>."
 
 
 def test_redactor_with_no_entities_changes_nothing() -> None:
-    assert Redactor(()).redact("jane@example.com") == pii.Redaction("jane@example.com", {})
+    assert make_redactor(()).redact("jane@example.com") == pii.Redaction("jane@example.com", {})
 
 
 def test_unknown_entity_is_a_user_error() -> None:
     from tasks.errors import UserError
 
     with pytest.raises(UserError, match="US_SSN"):
-        Redactor(["EMAIL_ADDRESS", "US_SSN"])
+        make_redactor(["EMAIL_ADDRESS", "US_SSN"])
 
 
 def test_email_check_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,7 +272,9 @@ def test_email_check_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(socket.socket, "connect", refuse)
     recognizers.offline_tld_extract.cache_clear()
     try:
-        found = Redactor(["EMAIL_ADDRESS"]).find("mail ops@larkspur.example.org or x@y.invalidtld")
+        found = make_redactor(["EMAIL_ADDRESS"]).find(
+            "mail ops@larkspur.example.org or x@y.invalidtld"
+        )
     finally:
         recognizers.offline_tld_extract.cache_clear()
     assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]

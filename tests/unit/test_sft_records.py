@@ -36,7 +36,7 @@ def test_oracle_record_has_gold_and_distractors_and_cites_gold(
     assert record.oracle
     assert sorted(record.context_doc_ids) == ["KB-007", "KB-100", "KB-200"]  # one chunk per doc
     assert record.messages[-1]["role"] == "assistant"
-    assert cited_ids(record.messages[-1]["content"]) == ["KB-007"]
+    assert cited_ids(record.messages[-1]["content"], record.context_doc_ids) == ["KB-007"]
     assert "gold text" in record.messages[1]["content"]
 
 
@@ -60,11 +60,16 @@ def test_records_are_deterministic_for_a_seed_and_oracle_share_follows_param(
     assert 0.6 < share < 0.8
 
 
-def test_cite_gold_rewrites_sources_line() -> None:
-    assert cite_gold("Summary: x\nSources: KB-1, KB-2", ["KB-1", "POL-2"]).endswith(
+def test_cite_gold_rewrites_sources_line(make_params: Callable[..., Params]) -> None:
+    p = make_params().sft
+    assert cite_gold("Summary: x\nSources: KB-1, KB-2", ["KB-1", "POL-2"], p).endswith(
         "Sources: [KB-1] [POL-2]"
     )
-    assert cite_gold("Summary: x", []).endswith("Sources: none")
+    # Nothing to cite: the target stays as written (the sample's abstention text carries its
+    # own "Sources: none"; the words of a citation line are sft.cite_as, a param).
+    assert cite_gold("Summary: x", [], p) == "Summary: x"
+    plain = make_params("sft.cite_as=null").sft
+    assert cite_gold("Open Settings.", ["guides/setup.md"], plain) == "Open Settings."
 
 
 def test_validation_split_is_stable_by_id() -> None:

@@ -180,24 +180,30 @@ def test_dates_normalize_to_utc_z(value: str | None, expected: str) -> None:
 
 
 def test_document_normalization_metadata_visibility_and_blank_fields() -> None:
+    shipped = load_params(REPO / "params.yaml").validate_.default_visibility
     record = normalize(
         "documents",
         {"id": " KB-1 ", "text": "body", "visibility": "", "title": "  ", "lang": "en", "n": 3,
          "metadata": {"team": "billing"}},
         "documents/a.jsonl",
+        shipped,
     )  # fmt: skip
     assert record["id"] == "KB-1"
-    assert record["visibility"] == "public"
+    # No visibility named: not shared with the public (fail closed; it was "public" before).
+    assert shipped == "internal" and record["visibility"] == "internal"
     assert record["title"] is None
     assert json.loads(record["metadata"]) == {"lang": "en", "n": 3, "team": "billing"}
     assert record["source_file"] == "documents/a.jsonl"
-    assert normalize("documents", {"id": 7, "visibility": "Internal"}, "f")["id"] == "7"
-    assert normalize("documents", {"visibility": "Internal"}, "f")["visibility"] == "internal"
+    assert normalize("documents", {"id": 7, "visibility": "Internal"}, "f", "internal")["id"] == "7"
+    assert (
+        normalize("documents", {"visibility": "Internal"}, "f", "internal")["visibility"]
+        == "internal"
+    )
 
 
 def test_example_normalization_keeps_lists_as_given() -> None:
     record = normalize(
-        "eval", {"id": "e1", "question": "q?", "gold_doc_ids": ["KB-1"], "x": 1}, "f"
+        "eval", {"id": "e1", "question": "q?", "gold_doc_ids": ["KB-1"], "x": 1}, "f", "internal"
     )
     assert record == {
         "id": "e1",
@@ -277,7 +283,7 @@ def test_suites_cover_the_contract(make_params: Callable[..., Params]) -> None:
     documents = checks_for("documents", p)
     assert {c.kind for c in documents} == {
         "missing_id", "missing_text", "text_too_short", "text_too_long", "bad_visibility",
-        "bad_date", "bad_validity_window",
+        "bad_date", "bad_validity_window", "uncitable_id",
     }  # fmt: skip
     lengths = {c.kind: c.kwargs for c in documents if c.kind.startswith("text_too")}
     assert (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.index.store.base import Catalog
-from tasks.params import IndexParams
+from tasks.sections import IndexParams
 
 
 def open_catalog(p: IndexParams, index_dir: Path) -> Catalog:

@@ -28,8 +28,8 @@ from tasks.index.store.base import (
     without_none,
 )
 from tasks.index.store.snapshot import copy_sparse, remove_stale_snapshots
-from tasks.params import IndexParams
 from tasks.reports import read_json, write_json_atomic, write_text_atomic
+from tasks.sections import IndexParams
 
 
 class EdgeStore:

@@ -25,7 +25,7 @@ from tasks.index.store.base import (
     version_number,
     without_none,
 )
-from tasks.params import IndexParams
+from tasks.sections import IndexParams
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient

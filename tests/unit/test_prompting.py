@@ -1,0 +1,50 @@
+"""The prompt is params; citations are found by the ids that were shown, whatever their shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tasks.copilot.prompting import build_messages, cited_ids
+from tasks.errors import ParamsError
+from tasks.params import Params
+from tasks.schema import Hit
+
+pytestmark = pytest.mark.unit
+SHOWN = ["guides/setup.md", "faq.billing.3", "KB-012", "Ärger über Rechnung"]
+
+
+def test_any_shown_id_is_cited_in_bracket_form_in_order_of_first_appearance() -> None:
+    answer = "Open Settings [faq.billing.3], then see [guides/setup.md] and [faq.billing.3]."
+    assert cited_ids(answer, SHOWN) == ["faq.billing.3", "guides/setup.md"]
+    assert cited_ids("Siehe [Ärger über Rechnung].", SHOWN) == ["Ärger über Rechnung"]
+
+
+def test_near_misses_and_unshown_ids_are_not_sources() -> None:
+    answer = "See [kb-012], [ KB-012 ], [KB-0120], [guides/setup] and [TCK-A1]."
+    assert cited_ids(answer, SHOWN) == []
+    assert cited_ids("Sources: [KB-012]", SHOWN) == ["KB-012"]
+
+
+def test_the_whole_prompt_comes_from_params(make_params: Callable[..., Params]) -> None:
+    params = make_params(
+        "prompt.system=Du bist ein Support-Assistent.",
+        "prompt.user_template=Frage: {question}\nDokumente:\n{context}",
+        "prompt.document_template=<<{id}>> {text}",
+    )
+    hits = [Hit("c1", "faq.billing.3", "Billing", "Cards are charged monthly.", 0.9)]
+    system, user = build_messages(params.prompt, "Wann?", hits, customer_id="")
+    assert system == {"role": "system", "content": "Du bist ein Support-Assistent."}
+    assert (
+        user["content"] == "Frage: Wann?\nDokumente:\n<<faq.billing.3>> Cards are charged monthly."
+    )
+
+
+def test_a_template_with_an_unknown_or_missing_slot_is_a_params_error(
+    make_params: Callable[..., Params],
+) -> None:
+    with pytest.raises(ParamsError, match="unknown slots"):
+        make_params("prompt.user_template={context} {question} {tenant}")
+    with pytest.raises(ParamsError, match=r"must use the slots \['question'\]"):
+        make_params("prompt.user_template=Context {context}")
