@@ -43,6 +43,7 @@ class PathsParams(Section):
     models: Path
     reports: Path
     tracking: Path
+    cache: Path
 
     def resolve(self, name: str) -> Path:
         """An artifact path: relative ones live under out_dir."""
@@ -80,6 +81,10 @@ class PathsParams(Section):
     @property
     def tracking_dir(self) -> Path:
         return self.resolve("tracking")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.resolve("cache")
 
 
 class ModelParams(Section):

@@ -234,6 +234,7 @@ class FinetuneParams(Section):
 class GenerateParams(Section):
     max_new_tokens: int = Field(ge=1)
     batch_size: int = Field(ge=1)
+    no_repeat_ngram_size: int = Field(ge=0)
 
 
 class AnswerScoreParams(Section):

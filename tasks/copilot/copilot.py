@@ -101,13 +101,7 @@ class Copilot:
             build_messages(p.prompt, q, hits, c)
             for q, c, hits in zip(questions, customer_ids, contexts, strict=True)
         ]
-        texts = generate(
-            self.model,
-            self.tokenizer,
-            conversations,
-            p.generate.max_new_tokens,
-            p.generate.batch_size,
-        )
+        texts = generate(self.model, self.tokenizer, conversations, p.generate)
         return [
             Answer(
                 q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits), self.model_name

@@ -7,7 +7,6 @@ adapter is active and whether retrieved context is in the prompt.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -51,6 +50,7 @@ class EvalReport:
     seconds: float
     index_version: str
     adapter_sha256: str
+    generated: dict[str, int]  # answers generated per configuration (the rest came from cache)
     mlflow_run_id: str | None = None
 
 
@@ -79,9 +79,10 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     from peft import PeftModel
 
     from tasks.copilot.copilot import gather_context
-    from tasks.copilot.generate import generate
+    from tasks.copilot.generate import generate, render_prompts
+    from tasks.evaluate.answer_cache import AnswerCache, answer_key, base_identity
     from tasks.index.retrieve import Retriever
-    from tasks.models import adapter_dir, load_base
+    from tasks.models import adapter_dir, base_model_dir, load_base
 
     started = time.perf_counter()
     eval_path = params.paths.curated_dir / "eval.parquet"
@@ -98,9 +99,12 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     adapter = adapter_dir(params)
     if not (adapter / "adapter_config.json").is_file():
         raise UserError(f"no adapter in '{adapter}'; run `tandem finetune` first")
-    base, tokenizer, _ = load_base(params)
+    base, tokenizer, device = load_base(params)
     model: Any = PeftModel.from_pretrained(base, adapter)
     model.eval()
+    identity = base_identity(base_model_dir(params))
+    cache = AnswerCache.open(params.paths.cache_dir, identity)
+    decoding = {**params.generate.model_dump(), "dtype": str(base.dtype), "device": device}
 
     def conversations(with_context: bool) -> list[list[dict[str, str]]]:
         return [
@@ -108,19 +112,27 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
             for e, h in zip(examples, hits, strict=True)
         ]
 
+    def base_answers(convs: list[list[dict[str, str]]], config: str) -> tuple[list[str], int]:
+        keys = [answer_key(identity, p, decoding) for p in render_prompts(tokenizer, convs)]
+
+        def produce(missing: list[int]) -> list[str]:
+            with model.disable_adapter():
+                return generate(model, tokenizer, [convs[i] for i in missing], gen, config)
+
+        return cache.answer_all(keys, produce)
+
     rows: list[dict[str, Any]] = []
-    gen = params.generate
+    gen, generated = params.generate, {}
     for config in CONFIGS:
         with_context = config in WITH_CONTEXT
+        convs = conversations(with_context)
         if config == RETRIEVAL:
-            answers = [search_box_answer(h, params) for h in hits]
+            answers, generated[config] = [search_box_answer(h, params) for h in hits], 0
+        elif config in (BASE, BASE_RAG):
+            answers, generated[config] = base_answers(convs, config)
         else:
-            base_only = config in (BASE, BASE_RAG)
-            with model.disable_adapter() if base_only else contextlib.nullcontext():
-                convs = conversations(with_context)
-                answers = generate(
-                    model, tokenizer, convs, gen.max_new_tokens, gen.batch_size, config
-                )
+            answers = generate(model, tokenizer, convs, gen, config)
+            generated[config] = len(answers)
         for example, answer, per_question in zip(examples, answers, hits, strict=True):
             shown = [h.doc_id for h in per_question] if with_context else []
             rows.append(
@@ -144,6 +156,7 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         seconds=round(time.perf_counter() - started, 1),
         index_version=index_version,
         adapter_sha256=file_sha256(adapter / "adapter_model.safetensors"),
+        generated=generated,
     )
     return report, frame
 

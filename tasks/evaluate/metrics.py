@@ -127,9 +127,13 @@ def abstention_correct(abstains: bool, context_has_answer: bool) -> float:
     return float(abstains != context_has_answer)
 
 
-def facts(coverage: float, abstention_ok: float) -> float:
-    """must_include coverage; for a question that expects no facts, whether it abstained right."""
-    return abstention_ok if math.isnan(coverage) else coverage
+def facts(coverage: float, abstention_ok: float, f1: float, answerable: bool) -> float:
+    """Whether the answer keeps the facts: must_include coverage where the question lists them,
+    else token F1 with the reference; for a question the knowledge cannot answer, whether the
+    model declined."""
+    if not math.isnan(coverage):
+        return coverage
+    return f1 if answerable else abstention_ok
 
 
 def answer_score(parts: dict[str, float], weights: dict[str, float]) -> float:

@@ -43,7 +43,9 @@ def score_answer(
         "citation_precision": metrics.citation_precision(answer, context_doc_ids, gold),
         "abstention_accuracy": metrics.abstention_correct(abstains, has_answer),
     }
-    row["facts"] = metrics.facts(row["must_include"], row["abstention_accuracy"])
+    row["facts"] = metrics.facts(
+        row["must_include"], row["abstention_accuracy"], row["token_f1"], bool(gold)
+    )
     row["answer_score"] = metrics.answer_score(row, params.evaluate.answer_score.weights())
     return row
 

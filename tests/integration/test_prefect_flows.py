@@ -214,6 +214,7 @@ def test_evaluation_artifact_is_the_four_way_table() -> None:
         seconds=1.0,
         index_version="v0001",
         adapter_sha256="abc",
+        generated={},
     )
     table = evaluation_markdown(report)
     assert "| config | **answer_score** | format |" in table

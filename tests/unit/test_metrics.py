@@ -98,13 +98,20 @@ def test_abstention_is_recognised_in_the_configured_words_whatever_the_language(
 
 def score(format_ok: float, rouge: float, coverage: float, abstention_ok: float) -> float:
     """The sample's answer_score: format, ROUGE-L and the facts, equally weighted."""
-    parts = {"format": format_ok, "rougeL": rouge, "facts": metrics.facts(coverage, abstention_ok)}
+    facts = metrics.facts(coverage, abstention_ok, f1=0.0, answerable=False)
+    parts = {"format": format_ok, "rougeL": rouge, "facts": facts}
     return metrics.answer_score(parts, SAMPLE.evaluate.answer_score.weights())
 
 
 def test_answer_score_uses_abstention_when_no_facts_expected() -> None:
     assert score(1.0, 0.5, 0.0, 1.0) == pytest.approx(0.5)
     assert score(1.0, 0.5, math.nan, 1.0) == pytest.approx(2.5 / 3)
+
+
+def test_facts_are_must_include_else_token_f1_else_right_abstention() -> None:
+    assert metrics.facts(0.5, 1.0, f1=0.2, answerable=True) == 0.5
+    assert metrics.facts(math.nan, 1.0, f1=0.2, answerable=True) == 0.2
+    assert metrics.facts(math.nan, 1.0, f1=0.2, answerable=False) == 1.0
 
 
 def test_answer_score_leaves_out_the_parts_a_question_does_not_support() -> None:
