@@ -22,8 +22,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from tasks.errors import UserError
 from tasks.index.embed import embed_batch
 from tasks.index.sync import EmbedBatches
+from tasks.ops_sections import OrchestrationParams
 from tasks.params import Params
-from tasks.sections import OrchestrationParams
 
 IN_FLIGHT_PER_WORKER = 2  # one being embedded, one queued: workers never wait on the writer
 

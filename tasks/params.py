@@ -13,21 +13,23 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from tasks.ops_sections import (
+    GateParams,
+    OrchestrationParams,
+    RegisterParams,
+    ScheduleParams,
+    TrackingParams,
+)
 from tasks.sections import (
     CurateParams,
     EvaluateParams,
     FinetuneParams,
-    GateParams,
     GenerateParams,
     IndexParams,
-    OrchestrationParams,
     PromptParams,
-    RegisterParams,
     RetrieveParams,
-    ScheduleParams,
     Section,
     SftParams,
-    TrackingParams,
     ValidateParams,
 )
 

@@ -273,29 +273,3 @@ class EvaluateParams(Section):
                 "evaluate.answer_score weighs `format` but evaluate.answer_format is null"
             )
         return self
-
-
-class RegisterParams(Section):
-    model_name: str
-
-
-class GateParams(Section):
-    primary_metric: str
-    min_gain: float
-    require_beats_retrieval: bool
-
-
-class TrackingParams(Section):
-    uri: str | None
-    experiment: str
-
-
-class ScheduleParams(Section):
-    reindex_cron: str
-    finetune_cron: str
-
-
-class OrchestrationParams(Section):
-    task_runner: Literal["thread", "dask", "ray"]
-    address: str | None
-    workers: int = Field(ge=1)

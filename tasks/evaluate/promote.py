@@ -16,9 +16,9 @@ from tasks import tracking
 from tasks.copilot.register import CHALLENGER, CHAMPION, FACTS_TAG, eval_tag
 from tasks.errors import UserError
 from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG, RETRIEVAL
+from tasks.ops_sections import GateParams
 from tasks.params import Params
 from tasks.reports import write_report
-from tasks.sections import GateParams
 
 log = logging.getLogger(__name__)
 
