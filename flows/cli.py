@@ -94,6 +94,17 @@ def index(
     emit("index", report, as_json)
 
 
+@app.command("finetune-embedder")
+def finetune_embedder(
+    params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Tune the embedder on the sft pairs (when finetune_embedder.enabled); the next index
+    rebuilds with it."""
+    from tasks.train import finetune_embedder as step
+
+    emit("finetune-embedder", step.run(_params(params, set_)), as_json)
+
+
 @app.command("build-sft")
 def build_sft(
     params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None, as_json: JsonOpt = False
@@ -210,8 +221,8 @@ def run_pipeline(
     set_: SetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The whole pipeline: validate, curate, index, prepare-model, build-sft, finetune,
-    evaluate, register, promote."""
+    """The whole pipeline: validate, curate, finetune-embedder, index, prepare-model,
+    build-sft, finetune, evaluate, register, promote."""
     p = _params(params, set_)
     from flows.pipeline import run_all
 

@@ -17,13 +17,14 @@ from tasks.evaluate import evaluate, promote
 from tasks.index import index
 from tasks.params import Params
 from tasks.reports import write_report
-from tasks.train import build_sft, finetune, prepare_model
+from tasks.train import build_sft, finetune, finetune_embedder, prepare_model
 
 Step = Callable[[Params], Any]
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("validate", validate.run),
     ("curate", curate.run),
+    ("finetune-embedder", finetune_embedder.run),
     ("index", index.run),
     ("prepare-model", prepare_model.run),
     ("build-sft", build_sft.run),

@@ -38,8 +38,12 @@ TASKS: dict[str, Task[..., Any]] = {
 }
 index_task = TASKS["index"]
 REINDEX_STEPS = ("validate", "curate", "index")
-# Retrieval reads the index the reindex flow keeps in sync.
-FINETUNE_STEPS = tuple(name for name in STEP_NAMES if name != "index")
+
+
+def finetune_steps(params: Params) -> tuple[str, ...]:
+    """Retrieval reads the index the reindex flow keeps in sync; a retuned embedder changes the
+    vectors, so then the index is rebuilt in the same run."""
+    return tuple(n for n in STEP_NAMES if n != "index" or params.finetune_embedder.enabled)
 
 
 # --------------------------------------------------------------------------- retries
@@ -120,6 +124,9 @@ def publish(params: Params, name: str, report: Any) -> None:
         publish_model_version_link(params, report)
     elif name == "promote":
         create_markdown_artifact(markdown=promotion_markdown(report), key="promotion")
+    elif name == "finetune-embedder":
+        publish_counts(name, report)
+        publish_run_link(params, name, report.mlflow_run_id)
     elif name != "index":  # the index subflow publishes its own, on the run that started it
         publish_counts(name, report)
 
@@ -210,7 +217,8 @@ def finetune(
 ) -> dict[str, Any]:
     """Validate, curate, prepare the model, build sft records, fine-tune, evaluate, register
     and promote. Retrieval reads the index the reindex flow keeps in sync."""
-    return run_steps(_params(params_path, deployment_overrides, overrides), FINETUNE_STEPS)
+    params = _params(params_path, deployment_overrides, overrides)
+    return run_steps(params, finetune_steps(params))
 
 
 @flow(name="tandem-full")

@@ -23,6 +23,7 @@ from tasks.ops_sections import (
 from tasks.sections import (
     CurateParams,
     EvaluateParams,
+    FinetuneEmbedderParams,
     FinetuneParams,
     GenerateParams,
     IndexParams,
@@ -123,6 +124,7 @@ class Params(Section):
     prompt: PromptParams
     sft: SftParams
     finetune: FinetuneParams
+    finetune_embedder: FinetuneEmbedderParams
     generate: GenerateParams
     evaluate: EvaluateParams
     register_: RegisterParams = Field(alias="register")

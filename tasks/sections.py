@@ -173,6 +173,9 @@ class SftParams(Section):
     abstain_response: str
     cite_as: str | None
     cite_replaces: str | None
+    target_template: str
+    quote_sentences: int = Field(ge=1)
+    context_order: Literal["shuffled", "retrieved"]
 
     @model_validator(mode="after")
     def _citation(self) -> SftParams:
@@ -180,6 +183,10 @@ class SftParams(Section):
             check_slots(self.cite_as, "sft.cite_as", {"ids"}, {"ids"})
         if self.cite_replaces is not None:
             check_regex(self.cite_replaces, "sft.cite_replaces")
+        check_slots(
+            self.target_template, "sft.target_template", {"response"},
+            {"response", "source_id", "quote"},
+        )  # fmt: skip
         return self
 
     @model_validator(mode="after")
@@ -229,6 +236,18 @@ class FinetuneParams(Section):
 
     def trainer_arguments(self) -> dict[str, Any]:
         return self.model_dump(include=set(self.TRAINER_FIELDS))
+
+
+class FinetuneEmbedderParams(Section):
+    """sentence-transformers' trainer on (sft prompt, gold chunk, mined hard negative)."""
+
+    enabled: bool
+    num_train_epochs: float = Field(gt=0)
+    per_device_train_batch_size: int = Field(ge=2)
+    learning_rate: float = Field(gt=0)
+    warmup_ratio: float = Field(ge=0, lt=1)
+    hard_negatives: int = Field(ge=0)
+    seed: int
 
 
 class GenerateParams(Section):

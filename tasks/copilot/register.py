@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks import tracking
 from tasks.errors import UserError
+from tasks.index.embed import embedder_identity
 from tasks.params import Params
 from tasks.params_loader import with_values
 from tasks.reports import file_sha256, read_json, write_report
@@ -100,7 +101,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         "params": portable_params(params),
         "model_name": name,
         "base_model": params.model.base,
-        "embedder": params.embedding.model,
+        "embedder": embedder_identity(params),
         "prompt_system": params.prompt.system,
         "retrieve": params.retrieve.model_dump(mode="json"),
         "index_version": index_version,
@@ -126,7 +127,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         "index_manifest_sha256": manifest_hash,
         "adapter_sha256": adapter_hash,
         "base_model": params.model.base,
-        "embedder": params.embedding.model,
+        "embedder": embedder_identity(params),
         "git_commit": tracking.git_commit(),
     }
     for key, value in tags.items():

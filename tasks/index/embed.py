@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tasks.errors import UserError
 from tasks.models import configure_threads, pick_device, resolve_model_ref
 from tasks.params import Params
 from tasks.reports import read_json, text_sha256, write_json_atomic
@@ -27,6 +28,32 @@ log = logging.getLogger(__name__)
 PROGRESS_MIN_TEXTS = 300  # below this a progress bar is noise
 ONNX_DIR = "embedder-onnx-int8"
 ONNX_MARKER = "tandem_onnx.json"
+EMBEDDER_MARKER = "tandem_embedder.json"  # finetune-embedder's: {base, sha256, enabled}
+
+
+def finetuned_dir(params: Params) -> Path:
+    """Where finetune-embedder saves the embedder it tuned on the sft pairs."""
+    return params.paths.models_dir / "embedder"
+
+
+def embedder_source(params: Params) -> tuple[str, str]:
+    """(where the embedder loads from, what identifies it): the fine-tuned embedder when
+    `finetune_embedder.enabled`, else `embedding.model`. The identity names the base and the
+    tuned weights' hash, so an index built with other vectors is rebuilt, not reused."""
+    if not params.finetune_embedder.enabled:
+        return resolve_model_ref(params.embedding.model), params.embedding.model
+    marker = finetuned_dir(params) / EMBEDDER_MARKER
+    info = read_json(marker) if marker.is_file() else {}
+    if not info.get("sha256"):
+        raise UserError(
+            f"no fine-tuned embedder in '{finetuned_dir(params)}'; run `tandem finetune-embedder`"
+            " (or set finetune_embedder.enabled=false)"
+        )
+    return str(finetuned_dir(params)), f"{info['base']}+finetuned:{info['sha256'][:16]}"
+
+
+def embedder_identity(params: Params) -> str:
+    return embedder_source(params)[1]
 
 
 def load_embedder(params: Params) -> SentenceTransformer:
@@ -36,9 +63,7 @@ def load_embedder(params: Params) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     configure_threads(params.model)
-    return SentenceTransformer(
-        resolve_model_ref(params.embedding.model), device=pick_device(params.model.device)
-    )
+    return SentenceTransformer(embedder_source(params)[0], device=pick_device(params.model.device))
 
 
 _SHARED: dict[tuple[str, str, str], SentenceTransformer] = {}
@@ -48,7 +73,7 @@ _SHARED_LOCK = threading.Lock()
 def shared_embedder(params: Params) -> SentenceTransformer:
     """One embedder per process and configuration: the fan-out's embedding tasks run many
     batches in one worker (a thread, a Dask worker, a Ray actor) and load the model once."""
-    key = (params.embedding.model, params.embedding.backend, str(params.embedding.cache_root))
+    key = (embedder_identity(params), params.embedding.backend, str(params.embedding.cache_root))
     with _SHARED_LOCK:
         if key not in _SHARED:
             _SHARED[key] = load_embedder(params)
@@ -99,12 +124,12 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
     from filelock import FileLock
     from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
-    source = resolve_model_ref(params.embedding.model)
+    source, identity = embedder_source(params)
     flavour = onnx_int8_flavour()
-    key = text_sha256(source)[:12]
+    key = text_sha256(f"{source}\n{identity}")[:12]  # a retuned embedder is exported anew
     target = params.embedding.cache_root / ONNX_DIR / f"{key}-{flavour}"
     marker = target / ONNX_MARKER
-    wanted = {"source": source, "quantization": flavour}
+    wanted = {"source": source, "identity": identity, "quantization": flavour}
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(target.parent / f".{target.name}.lock"):
         if not (marker.is_file() and read_json(marker) == wanted):

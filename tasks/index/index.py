@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock
 
 from tasks.errors import UserError
+from tasks.index.embed import embedder_identity
 from tasks.index.plan import Desired, build_info, desired_points, why_rebuild
 from tasks.index.store.base import acquire, version_number
 from tasks.index.store.catalog import open_catalog
@@ -149,11 +150,11 @@ def rollback(params: Params) -> IndexReport:
                 )
             target = targets[-1]
             manifest = catalog.read_manifest(target) or {}
-            if manifest.get("embedding_model") != params.embedding.model:
+            if manifest.get("embedding_model") != embedder_identity(params):
                 raise UserError(
-                    f"index version {target} was built with embedding model "
-                    f"'{manifest.get('embedding_model')}'; roll back with "
-                    f"-S embedding.model={manifest.get('embedding_model')} (and keep it set)"
+                    f"index version {target} was built with embedder "
+                    f"'{manifest.get('embedding_model')}', not the params' "
+                    f"'{embedder_identity(params)}'; roll back with the params it was built with"
                 )
             current_manifest = catalog.read_manifest(current) or {}
             catalog.write_manifest(

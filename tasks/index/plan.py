@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import UserError
+from tasks.index.embed import embedder_identity
 from tasks.index.store.base import point_id
 from tasks.params import Params
 from tasks.reports import text_sha256
@@ -110,7 +111,7 @@ def plan_sync(
 def build_info(params: Params) -> dict[str, Any]:
     """What a version was built with; any difference from the params means a rebuild."""
     return {
-        "embedding_model": params.embedding.model,
+        "embedding_model": embedder_identity(params),
         "embedding_backend": params.embedding.backend,
         "chunk_tokens": params.curate.chunk_tokens,
         "chunk_overlap": params.curate.chunk_overlap,

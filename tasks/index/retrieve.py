@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from tasks.errors import UserError
-from tasks.index.embed import embed_texts, load_embedder
+from tasks.index.embed import embed_texts, embedder_identity, load_embedder
 from tasks.index.store.base import IndexBusy, Scored, Store, Visible
 from tasks.index.store.catalog import open_catalog
 from tasks.params import Params
@@ -114,13 +114,13 @@ class Retriever:
             raise
 
     def _adopt(self, version: str, manifest: dict[str, Any], store: Store, state: str) -> None:
-        built_with = manifest.get("embedding_model")
-        if built_with != self.params.embedding.model:
+        built_with, wanted = manifest.get("embedding_model"), embedder_identity(self.params)
+        if built_with != wanted:
             store.close()
             raise UserError(
-                f"index version {version} was built with embedding model '{built_with}' but "
-                f"embedding.model is '{self.params.embedding.model}'; run `tandem index` (it "
-                "rebuilds) or set embedding.model back"
+                f"index version {version} was built with embedder '{built_with}' but the "
+                f"params' embedder is '{wanted}'; run `tandem index` (it rebuilds) or set "
+                "embedding.model / finetune_embedder back"
             )
         backend = manifest.get("embedding_backend")
         if backend and backend != self.params.embedding.backend:

@@ -21,12 +21,15 @@ import pandas as pd
 
 from tasks.copilot.prompting import build_messages, citation_line
 from tasks.errors import DataQualityError, UserError
+from tasks.evaluate.metrics import token_f1
 from tasks.params import Params
 from tasks.reports import write_jsonl_atomic, write_report
 from tasks.schema import Hit, SftExample, in_share, read_sft
 from tasks.sections import SftParams
 
 log = logging.getLogger(__name__)
+
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,36 @@ def cite_gold(response: str, gold_doc_ids: Sequence[str], p: SftParams) -> str:
     return f"{response.rstrip()}\n{sources}"
 
 
+def ordered(context: list[Hit], hits: Sequence[Hit], p: SftParams, rng: random.Random) -> list[Hit]:
+    """The context in `sft.context_order`: shuffled (RAFT), or as the retriever ranked it, which
+    is what the copilot sees at inference (a gold chunk it did not retrieve goes anywhere)."""
+    if p.context_order == "shuffled":
+        return rng.sample(context, len(context))
+    rank: dict[str, int] = {}
+    for position, hit in enumerate(hits):
+        rank.setdefault(hit.doc_id, position)
+    placed = sorted((h for h in context if h.doc_id in rank), key=lambda h: rank[h.doc_id])
+    for hit in (h for h in context if h.doc_id not in rank):
+        placed.insert(rng.randrange(len(placed) + 1), hit)
+    return placed
+
+
+def quote_of(chunk: Hit, response: str, sentences: int) -> str:
+    """The chunk's sentences that share the most words with the ideal answer, in their order:
+    the evidence a quote-first target copies before it answers."""
+    found = [s for s in SENTENCE.split(chunk.text) if s.strip()]
+    best = sorted(range(len(found)), key=lambda i: -token_f1(found[i], response))[:sentences]
+    return " ".join(found[i].strip() for i in sorted(best))
+
+
+def target(example: SftExample, gold: list[str], gold_chunks: dict[str, Hit], p: SftParams) -> str:
+    """The answer to train on: the response with its citation, in `sft.target_template` (which
+    may name the source first, or quote it, before answering)."""
+    response = cite_gold(example.response, gold, p)
+    quote = quote_of(gold_chunks[gold[0]], example.response, p.quote_sentences)
+    return p.target_template.format(response=response, source_id=gold[0], quote=quote)
+
+
 def make_record(
     example: SftExample,
     hits: Sequence[Hit],
@@ -71,11 +104,11 @@ def make_record(
     oracle = bool(gold) and rng.random() < p.oracle_fraction
     if oracle:
         context = [gold_chunks[d] for d in gold] + distractors[: p.num_distractors]
-        response = cite_gold(example.response, gold, p)
+        response = target(example, gold, gold_chunks, p)
     else:
         context = distractors[: p.num_distractors + max(1, len(gold))]
         response = p.abstain_response
-    rng.shuffle(context)
+    context = ordered(context, hits, p, rng)
     messages = build_messages(params.prompt, example.prompt, context, example.customer_id)
     messages.append({"role": "assistant", "content": response})
     return SftRecord(

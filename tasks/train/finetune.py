@@ -21,13 +21,12 @@ from tasks.models import (
 from tasks.params import Params
 from tasks.reports import read_json, write_json_atomic, write_report
 from tasks.sections import FinetuneParams
+from tasks.train.response_loss import IGNORE_INDEX, response_loss_trainer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
-
-IGNORE_INDEX = -100  # label value the loss skips (the prompt's tokens)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -101,7 +100,6 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
         AutoTokenizer,
         DataCollatorForSeq2Seq,
         EarlyStoppingCallback,
-        Trainer,
         TrainingArguments,
     )
 
@@ -138,6 +136,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
         disable_tqdm=False,
         dataloader_num_workers=0,
         remove_unused_columns=False,
+        prediction_loss_only=True,  # the eval loss is all early stopping reads
     )
     collator = DataCollatorForSeq2Seq(
         tokenizer,
@@ -150,7 +149,7 @@ def build_trainer(params: Params, train: list[dict[str, Any]], val: list[dict[st
         if has_val
         else []
     )
-    trainer = Trainer(
+    trainer = response_loss_trainer()(
         model=model,
         args=args,
         train_dataset=encode(train),
