@@ -19,7 +19,7 @@ export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck pytest venv lock clean
+.PHONY: demo test lint typecheck pytest venv lock clean python-faq
 
 venv: $(STAMP)
 
@@ -36,8 +36,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/tandem demo
 
+# Python's own FAQ (Debian's python3.11-doc) through the whole pipeline: a real corpus of
+# another shape. Needs `apt-get install python3.11-doc` (.ci/run installs it).
+FAQ := out/python-faq
+python-faq: $(STAMP)
+	$(PY) data/python_faq/convert.py --to $(FAQ)/source
+	$(VENV)/bin/tandem run -S paths.source_dir=$(FAQ)/source -S paths.out_dir=$(FAQ)/out
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tasks flows tests bench
+	$(VENV)/bin/ruff check tasks flows tests bench data/python_faq
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy tasks flows

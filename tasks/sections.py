@@ -50,6 +50,7 @@ class ValidateParams(Section):
     max_id_chars: int = Field(ge=1)
     visibilities: tuple[str, ...] = Field(min_length=1)
     default_visibility: str
+    customer_sources: tuple[str, ...]
     eval_holdout_fraction: float = Field(gt=0, lt=1)
 
     @model_validator(mode="after")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -72,17 +71,14 @@ def remove_boilerplate(text: str, patterns: Sequence[re.Pattern[str]]) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(kept)).strip()
 
 
-def is_html(metadata: str) -> bool:
-    """validate marks HTML sources with `"format": "html"` in the metadata JSON."""
-    try:
-        meta = json.loads(metadata) if metadata else {}
-    except json.JSONDecodeError:
-        return False
-    return isinstance(meta, dict) and meta.get("format") == "html"
+def is_html(source_file: str) -> bool:
+    """An HTML source is known by its file's suffix: no field of a row can make its text
+    parsed as markup (a JSONL row saying `"format": "html"` is plain metadata)."""
+    return source_file.lower().endswith((".html", ".htm"))
 
 
 def clean_document(doc: dict[str, Any], boilerplate: Sequence[re.Pattern[str]]) -> dict[str, Any]:
     """A new document whose text and title are normalized; HTML bodies become plain text."""
-    body = html_to_text(doc["text"]) if is_html(doc.get("metadata", "")) else doc["text"]
+    body = html_to_text(doc["text"]) if is_html(doc.get("source_file", "")) else doc["text"]
     text = remove_boilerplate(normalize_text(body), boilerplate)
     return {**doc, "text": text, "title": " ".join(normalize_text(doc.get("title", "")).split())}

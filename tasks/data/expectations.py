@@ -111,13 +111,31 @@ def citable_id_checks(p: ValidateParams) -> list[Check]:
 
 
 def document_checks(p: ValidateParams) -> list[Check]:
-    lengths = "expect_column_value_lengths_to_be_between"
-    short = f"text has {{text_chars}} characters, fewer than validate.min_chars={p.min_chars}"
+    between = "expect_column_values_to_be_between"
+    short = (
+        f"text has {{text_visible_chars}} visible characters, fewer than "
+        f"validate.min_chars={p.min_chars}"
+    )
     long = f"text has {{text_chars}} characters, more than validate.max_chars={p.max_chars}"
+    tenant = (
+        "source {source} is per-customer (validate.customer_sources) but customer_id is "
+        "missing or blank: it would be shown to every customer; give the customer's id"
+    )
     return [
         *required_checks("documents"),
-        Check("text_too_short", short, lengths, {"column": "text", "min_value": p.min_chars}),
-        Check("text_too_long", long, lengths, {"column": "text", "max_value": p.max_chars}),
+        Check(
+            "text_too_short",
+            short,
+            between,
+            {"column": "text_visible_chars", "min_value": p.min_chars},
+        ),
+        Check("text_too_long", long, between, {"column": "text_chars", "max_value": p.max_chars}),
+        Check(
+            "missing_customer_id",
+            tenant,
+            "expect_column_values_to_not_be_null",
+            {"column": "_tenant"},
+        ),
         *citable_id_checks(p),
         Check(
             "bad_visibility",

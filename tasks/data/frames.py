@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
+from tasks.data.cleaning import html_to_text, is_html
 from tasks.data.expectations import DATE_FIELDS, ISO_8601_RE, LIST_FIELDS, ROW_NO
 from tasks.data.sources import RawRow
 from tasks.schema import DOCUMENT_COLUMNS, DOCUMENT_FIELDS, EVAL_COLUMNS, SFT_COLUMNS, is_missing
+from tasks.sections import ValidateParams
 
 COLUMNS = {"documents": DOCUMENT_COLUMNS, "sft": SFT_COLUMNS, "eval": EVAL_COLUMNS}
+INVISIBLE = frozenset({"Cf", "Cc", "Zl", "Zp", "Zs"})  # format and control characters, spaces
 
 
 def as_text(value: Any) -> str | None:
@@ -30,9 +34,9 @@ def parse_timestamp(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:  # a calendar-shaped impossible date: 2024-02-30
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    except (ValueError, OverflowError):  # 2024-02-30; 9999-12-31T23:59-01:00 is past year 9999
         return None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def format_timestamp(value: Any) -> str:
@@ -72,13 +76,23 @@ def normalize(
     return record
 
 
-def build_frame(source: str, rows: Sequence[RawRow], default_visibility: str) -> pd.DataFrame:
+def visible_chars(text: Any, source_file: str) -> int | None:
+    """Characters a reader sees: not whitespace, not invisible formatting (zero-width spaces,
+    soft hyphens), and for an HTML file only its rendered text (a script is not content)."""
+    if not isinstance(text, str):
+        return None
+    shown = html_to_text(text) if is_html(source_file) else text
+    return sum(not ch.isspace() and unicodedata.category(ch) not in INVISIBLE for ch in shown)
+
+
+def build_frame(source: str, rows: Sequence[RawRow], p: ValidateParams) -> pd.DataFrame:
     """The parsed rows of one source, indexed by row_no (the position in `rows`), for GX.
 
-    Documents also get `text_chars` and a parsed `_<field>_ts` per date field.
+    Documents also get `text_chars`, `text_visible_chars`, `_tenant` (the customer id of a
+    per-customer source, else "shared") and a parsed `_<field>_ts` per date field.
     """
     records = [
-        {ROW_NO: row_no, **normalize(source, row.fields, row.source_file, default_visibility)}
+        {ROW_NO: row_no, **normalize(source, row.fields, row.source_file, p.default_visibility)}
         for row_no, row in enumerate(rows)
         if row.fields is not None
     ]
@@ -86,6 +100,12 @@ def build_frame(source: str, rows: Sequence[RawRow], default_visibility: str) ->
     frame[ROW_NO] = frame[ROW_NO].astype("int64")
     if source == "documents":
         frame["text_chars"] = frame["text"].str.len().astype("Int64")  # not float for NaN
+        visible = [
+            visible_chars(t, f) for t, f in zip(frame["text"], frame["source_file"], strict=True)
+        ]
+        frame["text_visible_chars"] = pd.Series(visible, index=frame.index, dtype="Int64")
+        per_customer = frame["source"].isin(p.customer_sources)
+        frame["_tenant"] = frame["customer_id"].where(per_customer, "shared")
         for name in DATE_FIELDS:
             stamps = [parse_timestamp(v) if isinstance(v, str) else None for v in frame[name]]
             frame[f"_{name}_ts"] = pd.Series(stamps, index=frame.index, dtype="datetime64[us]")

@@ -10,10 +10,7 @@ import csv
 import json
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,8 +18,11 @@ import yaml
 log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = (".jsonl", ".csv", ".parquet", ".md", ".html", ".htm")
-# a file that cannot be read is quarantined with its start, not megabytes of it
+# a bad row or file is quarantined with its start, not megabytes of it
 RAW_PREVIEW_CHARS = 2000
+MAX_INT_DIGITS = 30  # no field of the contract is a number this long
+MAX_DEPTH = 8  # metadata may nest; nothing deeper is data we store
+MAX_FRONT_MATTER = 64_000  # characters of YAML front matter
 FRONT_MATTER = re.compile(
     r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.M
 )
@@ -54,24 +54,104 @@ def _failed(source_file: str, line: int, raw: str, kind: str, detail: str) -> Ra
     return RawRow(source_file, line, raw, None, Reason(kind, detail))
 
 
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: with a key given twice, which value counts would be
+    a guess (the last wins in Python), and for customer_id a wrong guess leaks a ticket."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise NumberTooLarge(len(digits))
+    return int(digits)
+
+
+class NumberTooLarge(ValueError):
+    pass
+
+
+def parse_json_line(line: str, source_file: str, number: int) -> RawRow:
+    excerpt = clip(line)
+    try:
+        value = json.loads(line, object_pairs_hook=unique_keys, parse_int=bounded_int)
+    except DuplicateKey as exc:
+        return _failed(source_file, number, excerpt, "duplicate_key", f"key {exc} appears twice")
+    except NumberTooLarge as exc:
+        detail = f"a number has {exc} digits, more than {MAX_INT_DIGITS}"
+        return _failed(source_file, number, excerpt, "number_too_large", detail)
+    except RecursionError:
+        detail = f"JSON nested too deep to read; fields are at most {MAX_DEPTH} levels deep"
+        return _failed(source_file, number, excerpt, "too_deep", detail)
+    except json.JSONDecodeError as exc:
+        detail = f"line is not valid JSON ({exc.msg} at column {exc.colno})"
+        return _failed(source_file, number, excerpt, "not_json", detail)
+    if not isinstance(value, dict):
+        detail = f"line is JSON {type(value).__name__}, expected an object"
+        return _failed(source_file, number, excerpt, "not_object", detail)
+    return checked(RawRow(source_file, number, excerpt, value))
+
+
 def parse_jsonl(text: str, source_file: str) -> list[RawRow]:
     """One row per non-blank line; line numbers are 1-based lines of the file."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    return [
+        parse_json_line(line, source_file, number)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+def strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def checked(row: RawRow) -> RawRow:
+    """A parsed row whose values can be stored: not nested too deep, valid Unicode (JSON can
+    spell a lone surrogate, which no UTF-8 file can hold), no raw bytes."""
+    fields = row.fields or {}
+    if depth(fields) > MAX_DEPTH:
+        detail = f"fields nested {depth(fields)} levels deep, more than {MAX_DEPTH}"
+        return _failed(row.source_file, row.line, row.raw, "too_deep", detail)
+    for text in strings(fields):
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            detail = f"line is not valid JSON ({exc.msg} at column {exc.colno})"
-            rows.append(_failed(source_file, number, line, "not_json", detail))
-            continue
-        if not isinstance(value, dict):
-            detail = f"line is JSON {type(value).__name__}, expected an object"
-            rows.append(_failed(source_file, number, line, "not_object", detail))
-            continue
-        rows.append(RawRow(source_file, number, line, value))
-    return rows
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            detail = (
+                f"a value holds a lone surrogate (U+{ord(exc.object[exc.start]):04X}); fix the text"
+            )
+            return _failed(row.source_file, row.line, row.raw, "bad_unicode", detail)
+    return row
+
+
+def clip(raw: str) -> str:
+    """What quarantine keeps of a row: its start, not megabytes of it."""
+    if len(raw) <= RAW_PREVIEW_CHARS:
+        return raw
+    return f"{raw[:RAW_PREVIEW_CHARS]}... [{len(raw) - RAW_PREVIEW_CHARS} more characters]"
 
 
 def parse_csv(text: str, source_file: str) -> list[RawRow]:
@@ -90,12 +170,12 @@ def parse_csv(text: str, source_file: str) -> list[RawRow]:
         except StopIteration:
             break
         except csv.Error as exc:  # e.g. a NUL byte or an oversized field; the reader moves on
-            raw = "".join(lines[start - 1 : reader.line_num]).rstrip("\r\n")
+            raw = clip("".join(lines[start - 1 : reader.line_num]).rstrip("\r\n"))
             detail = f"CSV row cannot be parsed ({exc})"
             rows.append(_failed(source_file, start, raw, "bad_csv", detail))
             start = reader.line_num + 1
             continue
-        raw = "".join(lines[start - 1 : reader.line_num]).rstrip("\r\n")
+        raw = clip("".join(lines[start - 1 : reader.line_num]).rstrip("\r\n"))
         if not record:
             pass  # a blank line is not a record
         elif len(record) != len(header):
@@ -108,7 +188,13 @@ def parse_csv(text: str, source_file: str) -> list[RawRow]:
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML whose plain scalars stay strings (an id `0012` is not the octal 10), bar null/bool."""
+    """YAML whose plain scalars stay strings (an id `0012` is not the octal 10), bar null/bool,
+    and without aliases: a few hundred bytes of nested aliases expand to gigabytes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("front matter uses a YAML alias (*name); write the value out")
+        return super().compose_node(parent, index)
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -120,22 +206,26 @@ _FrontMatterLoader.yaml_implicit_resolvers = {
 def parse_markdown(text: str, source_file: str) -> RawRow:
     """A Markdown file is one row: YAML front matter gives the fields, the body is `text`."""
     match = FRONT_MATTER.match(text)
+    excerpt = clip(text)
     if match is None:
         if text.startswith("---"):
             detail = "front matter has no closing '---' line"
-            return _failed(source_file, 1, text, "bad_front_matter", detail)
-        return RawRow(source_file, 1, text, {"text": text})
+            return _failed(source_file, 1, excerpt, "bad_front_matter", detail)
+        return checked(RawRow(source_file, 1, excerpt, {"text": text}))
+    if len(match.group(1)) > MAX_FRONT_MATTER:
+        detail = f"front matter is longer than {MAX_FRONT_MATTER} characters"
+        return _failed(source_file, 1, excerpt, "bad_front_matter", detail)
     try:
         meta = yaml.load(match.group(1), Loader=_FrontMatterLoader)
     except yaml.YAMLError as exc:
         detail = f"front matter is not valid YAML ({str(exc).splitlines()[0]})"
-        return _failed(source_file, 1, text, "bad_front_matter", detail)
+        return _failed(source_file, 1, excerpt, "bad_front_matter", detail)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         detail = f"front matter is a YAML {type(meta).__name__}, expected a mapping of fields"
-        return _failed(source_file, 1, text, "bad_front_matter", detail)
-    return RawRow(source_file, 1, text, {**meta, "text": text[match.end() :]})
+        return _failed(source_file, 1, excerpt, "bad_front_matter", detail)
+    return checked(RawRow(source_file, 1, excerpt, {**meta, "text": text[match.end() :]}))
 
 
 def parse_html(text: str, source_file: str) -> RawRow:
@@ -156,99 +246,5 @@ def parse_html(text: str, source_file: str) -> RawRow:
         if soup.head is not None:
             soup.head.decompose()
         body = soup.decode_contents()
-    # curation turns the markup into text; `format` tells it to
-    return RawRow(source_file, 1, text, {**fields, "text": body, "format": "html"})
-
-
-def jsonable_cell(value: Any) -> Any:
-    """Parquet cells as JSON-able Python: timestamps become ISO strings."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: jsonable_cell(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable_cell(v) for v in value]
-    return value
-
-
-def read_parquet(path: Path, source_file: str) -> list[RawRow]:
-    """One row per table row; `line` is the row index + 1."""
-    import pyarrow.parquet as pq
-
-    try:
-        records = pq.read_table(path).to_pylist()
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        with path.open("rb") as handle:
-            preview = handle.read(RAW_PREVIEW_CHARS).decode("utf-8", errors="replace")
-        detail = f"parquet file cannot be read ({type(exc).__name__}: {exc})"
-        return [_failed(source_file, 1, preview, "unreadable_file", detail)]
-    rows = []
-    for number, record in enumerate(records, start=1):
-        fields = {str(k): jsonable_cell(v) for k, v in record.items()}
-        raw = json.dumps(fields, ensure_ascii=False, default=str)
-        rows.append(RawRow(source_file, number, raw, fields))
-    return rows
-
-
-def decode_utf8(data: bytes, source_file: str) -> str | RawRow:
-    """The file's text, or a whole-file failure row when it is not UTF-8."""
-    try:
-        return data.decode("utf-8-sig")  # a BOM is legal UTF-8 and must not break line 1
-    except UnicodeDecodeError as exc:
-        preview = data[:RAW_PREVIEW_CHARS].decode("utf-8", errors="replace")
-        byte = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        detail = f"file is not UTF-8 ({byte}); re-save it as UTF-8"
-        return _failed(source_file, 1, preview, "not_utf8", detail)
-
-
-def read_file(path: Path, root: Path) -> list[RawRow]:
-    """Every row of one input file; `source_file` is its path relative to `root`."""
-    source_file = path.relative_to(root).as_posix()
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return read_parquet(path, source_file)
-    text = decode_utf8(path.read_bytes(), source_file)
-    if isinstance(text, RawRow):
-        return [text]
-    if suffix == ".jsonl":
-        return parse_jsonl(text, source_file)
-    if suffix == ".csv":
-        return parse_csv(text, source_file)
-    if suffix == ".md":
-        return [parse_markdown(text, source_file)]
-    if suffix in (".html", ".htm"):
-        return [parse_html(text, source_file)]
-    raise ValueError(f"no reader for '{source_file}'")
-
-
-def suffixes_of(kind: str) -> tuple[str, ...]:
-    return DOCUMENT_SUFFIXES if kind == "documents" else (".jsonl",)
-
-
-def source_files(root: Path, kind: str) -> tuple[list[Path], list[str]]:
-    """The files of one source in a stable order (the first occurrence wins), and those skipped."""
-    folder = root / kind
-    if not folder.is_dir():
-        return [], []
-    candidates: Iterable[Path] = folder.rglob("*") if kind == "documents" else folder.iterdir()
-    files, skipped = [], []
-    for path in sorted(p for p in candidates if p.is_file()):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue  # editor and OS droppings: .DS_Store, .~lock files
-        if path.suffix.lower() in suffixes_of(kind):
-            files.append(path)
-        else:
-            skipped.append(path.relative_to(root).as_posix())
-    return files, skipped
-
-
-def read_source(root: Path, kind: str) -> tuple[list[RawRow], list[str]]:
-    """All rows of `documents`, `sft` or `eval` under root, and the files skipped."""
-    if not (root / kind).is_dir():
-        log.warning("%s has no %s/ folder; that source is empty", root, kind)
-    files, skipped = source_files(root, kind)
-    for name in skipped:
-        log.warning(
-            "skipping %s: %s/ holds only %s files", name, kind, ", ".join(suffixes_of(kind))
-        )
-    return [row for path in files for row in read_file(path, root)], skipped
+    # curation turns the markup into text (it knows HTML by the file's suffix, not a field)
+    return checked(RawRow(source_file, 1, clip(text), {**fields, "text": body}))

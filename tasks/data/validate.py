@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.data.expectations import run_expectations, show
+from tasks.data.folder import read_source
 from tasks.data.frames import COLUMNS, build_frame, output_frame
 from tasks.data.quarantine import (
     SourceCounts,
@@ -29,7 +30,7 @@ from tasks.data.quarantine import (
     summarize,
 )
 from tasks.data.shingles import word_shingles
-from tasks.data.sources import RawRow, Reason, read_source
+from tasks.data.sources import RawRow, Reason
 from tasks.errors import DataQualityError, UserError
 from tasks.params import Params
 from tasks.reports import write_report, write_text_atomic
@@ -130,7 +131,7 @@ def validate_rows(
 ) -> dict[str, SourceResult]:
     """Rows of each source in; reasons by row and the accepted frames out (+ Data Docs)."""
     rows = {source: list(rows_by_source.get(source, ())) for source in KINDS}
-    frames = {source: build_frame(source, rows[source], p.default_visibility) for source in KINDS}
+    frames = {source: build_frame(source, rows[source], p) for source in KINDS}
     found = run_expectations(frames, p, docs_dir)
     for source in KINDS:
         reasons = found[source]
@@ -203,10 +204,10 @@ def run(params: Params) -> ValidationReport:
         raise UserError(
             f"source folder '{root}' not found; set paths.source_dir to a folder with documents/"
         )
-    rows, skipped = {}, []
+    rows, skipped = {}, {}
     for source in KINDS:
         rows[source], skipped_here = read_source(root, source)
-        skipped += skipped_here
+        skipped.update(skipped_here)
 
     rows, held_out = hold_out_eval(rows, p.eval_holdout_fraction)
     eval_source = (

@@ -3,6 +3,7 @@ metrics, and which metric stands for "the facts" on this eval set."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -22,6 +23,8 @@ ANSWER_METRICS = (
     "cites_gold",
     "citation_precision",
     "abstention_accuracy",
+    "abstains_when_missing",
+    "answers_when_present",
 )
 
 
@@ -42,6 +45,9 @@ def score_answer(
         "cites_gold": metrics.cites_gold(answer, context_doc_ids, gold),
         "citation_precision": metrics.citation_precision(answer, context_doc_ids, gold),
         "abstention_accuracy": metrics.abstention_correct(abstains, has_answer),
+        # the two halves of it: declining without the evidence, answering with it
+        "abstains_when_missing": math.nan if has_answer else float(abstains),
+        "answers_when_present": float(not abstains) if has_answer else math.nan,
     }
     row["facts"] = metrics.facts(
         row["must_include"], row["abstention_accuracy"], row["token_f1"], bool(gold)

@@ -58,7 +58,7 @@ EVERY_KIND = {
     ("documents/a.jsonl", 6): ("missing_text", "text is missing or empty"),
     ("documents/a.jsonl", 7): (
         "text_too_short",
-        "text has 5 characters, fewer than validate.min_chars=40",
+        "text has 5 visible characters, fewer than validate.min_chars=40",
     ),
     ("documents/a.jsonl", 8): ("text_too_long", "more than validate.max_chars=200"),
     ("documents/a.jsonl", 9): ("bad_date", "updated_at 'yesterday' is not an ISO 8601 date"),
@@ -231,7 +231,8 @@ def test_validated_files_hold_normalized_accepted_rows(every_kind: tuple[Params,
     html = by_id.loc["KB-0050"]
     assert html["text"] == f"<p>{TEXT}</p>" and html["title"] == "Refunds"
     assert html["updated_at"] == "2024-06-01T14:00:00Z"
-    assert json.loads(html["metadata"]) == {"format": "html"}
+    assert json.loads(html["metadata"]) == {}  # HTML is known by its file, not by a field
+    assert html["source_file"].endswith(".html")
     assert all(isinstance(v, str) for column in documents for v in documents[column])
 
     sft = pd.read_parquet(validated / "sft.parquet")

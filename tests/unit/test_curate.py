@@ -147,9 +147,13 @@ def test_html_to_text_keeps_preformatted_text_and_table_cells() -> None:
     assert normalize_text(html_to_text(markup)) == "Plan Price\nrun:\n  tandem run"
 
 
-def test_clean_document_converts_html_only_when_metadata_says_so() -> None:
-    html = doc("KB-1", "<p>Use <code>tandem&nbsp;run</code></p>", metadata='{"format": "html"}')
-    markdown = doc("KB-2", "Use <code>tandem run</code>", metadata='{"format": "markdown"}')
+def test_clean_document_converts_html_only_for_html_files() -> None:
+    html = doc("KB-1", "<p>Use <code>tandem&nbsp;run</code></p>", source_file="documents/a.html")
+    # a row's own `format` field is metadata: it cannot make a JSONL text parsed as markup
+    markdown = doc(
+        "KB-2", "Use <code>tandem run</code>", metadata='{"format": "html"}',
+        source_file="documents/b.jsonl",
+    )  # fmt: skip
     assert clean_document(html, [])["text"] == "Use tandem run"
     assert clean_document(markdown, [])["text"] == "Use <code>tandem run</code>"
     assert html["text"].startswith("<p>")  # the argument is not mutated
@@ -207,7 +211,7 @@ def test_curate_run_counts_and_remaps_gold_ids(tmp_path: Path) -> None:
         doc("KB-4", f"  {OTHER_ARTICLE}\n\nWas this article helpful?"),  # exact twin once clean
         doc("T-1", f"Hi, card charged twice. {OTHER_ARTICLE}", customer_id="acme"),
         doc("T-2", f"Hi, card charged twice. {OTHER_ARTICLE}", customer_id="globex"),
-        doc("KB-5", "<nav>Docs</nav><script>x()</script>", metadata='{"format": "html"}'),
+        doc("KB-5", "<nav>Docs</nav><script>x()</script>", source_file="documents/k.html"),
     ]
     sft = [
         {

@@ -16,6 +16,7 @@ from tasks.data.expectations import checks_for
 from tasks.data.frames import format_timestamp, normalize, parse_timestamp
 from tasks.data.quarantine import SourceCounts, count, failure_message
 from tasks.data.shingles import word_shingles
+from tasks.data.folder import read_file, read_source
 from tasks.data.sources import (
     RawRow,
     Reason,
@@ -23,8 +24,6 @@ from tasks.data.sources import (
     parse_html,
     parse_jsonl,
     parse_markdown,
-    read_file,
-    read_source,
 )
 from tasks.data.validate import find_duplicates, find_leakage
 from tasks.params import Params
@@ -122,7 +121,6 @@ def test_html_meta_tags_title_and_body_markup() -> None:
         "valid_from": "2024-01-01",
         "title": "Refunds",
         "text": "<h1>Refunds</h1><p>Five days.</p>",
-        "format": "html",
     }
 
 
@@ -132,7 +130,7 @@ def test_parquet_rows_and_a_corrupt_parquet(tmp_path: Path) -> None:
     pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"]}).to_parquet(folder / "good.parquet")
     (folder / "bad.parquet").write_bytes(b"PAR1 not really parquet")
     rows, skipped = read_source(tmp_path, "documents")
-    assert skipped == []
+    assert skipped == {}
     assert [(r.source_file, r.line, kinds(r)) for r in rows] == [
         ("documents/bad.parquet", 1, "unreadable_file"),
         ("documents/good.parquet", 1, None),
@@ -154,9 +152,9 @@ def test_source_files_sorted_recursive_and_unknown_suffixes_skipped(tmp_path: Pa
     (tmp_path / "sft" / "deep" / "x.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
     rows, skipped = read_source(tmp_path, "documents")
     assert [r.source_file for r in rows] == ["documents/a/z.md"]
-    assert skipped == ["documents/notes.txt"]
-    assert read_source(tmp_path, "sft") == ([], [])  # sft/*.jsonl only, not recursive
-    assert read_source(tmp_path, "eval") == ([], [])
+    assert list(skipped) == ["documents/notes.txt"]
+    assert read_source(tmp_path, "sft") == ([], {})  # sft/*.jsonl only, not recursive
+    assert read_source(tmp_path, "eval") == ([], {})
 
 
 # ---- normalization -----------------------------------------------------------------------------
@@ -283,7 +281,7 @@ def test_suites_cover_the_contract(make_params: Callable[..., Params]) -> None:
     documents = checks_for("documents", p)
     assert {c.kind for c in documents} == {
         "missing_id", "missing_text", "text_too_short", "text_too_long", "bad_visibility",
-        "bad_date", "bad_validity_window", "uncitable_id",
+        "bad_date", "bad_validity_window", "uncitable_id", "missing_customer_id",
     }  # fmt: skip
     lengths = {c.kind: c.kwargs for c in documents if c.kind.startswith("text_too")}
     assert (
