@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from tasks.data.expectations import checks_for
+from tasks.data.folder import read_file, read_source
 from tasks.data.frames import format_timestamp, normalize, parse_timestamp
 from tasks.data.quarantine import SourceCounts, count, failure_message
 from tasks.data.shingles import word_shingles
-from tasks.data.folder import read_file, read_source
 from tasks.data.sources import (
     RawRow,
     Reason,
