@@ -4,10 +4,11 @@ the prepared base model and the base model's cached answers, and the table shows
 next to the search box (`retrieval`) and base+RAG.
 
     .venv/bin/python bench/bench_levers.py --source data/sample --root /tmp/levers \\
-        --lever "today=" --lever "quote=sft.target_template=..." [--steps 20]
+        --lever 'today={}' --lever 'retrieved={"sft.context_order": "retrieved"}' [--steps 20]
 
-A lever is `name=key=value;key=value` (the same keys as -S). The table is printed as markdown
-and written to <root>/levers.json.
+A lever is `name=<JSON object of params keys and values>` (the keys of -S; JSON, so a template
+may hold quotes and line breaks). The table is printed as markdown and written to
+<root>/levers.json.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flows.runtime import configure_environment
 from tasks.data import curate, validate
 from tasks.evaluate import evaluate
 from tasks.index import index
-from tasks.params_loader import load_params, parse_assignment
+from tasks.params_loader import load_params
 from tasks.train import build_sft, finetune, finetune_embedder, prepare_model
 
 SHOWN = ("facts", "must_include", "token_f1", "rougeL", "format", "cites_gold")
@@ -30,8 +31,8 @@ SHOWN += ("abstains_when_missing", "answers_when_present")
 
 
 def lever(spec: str) -> tuple[str, dict[str, Any]]:
-    name, _, assignments = spec.partition("=")
-    return name, dict(parse_assignment(a) for a in assignments.split(";") if a.strip())
+    name, _, values = spec.partition("=")
+    return name, dict(json.loads(values or "{}"))
 
 
 def run_lever(root: Path, source: Path, steps: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -84,11 +85,11 @@ def main() -> None:
     parser.add_argument("--source", type=Path, required=True)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--lever", action="append", default=[], help="name=key=value;key=value")
+    parser.add_argument("--lever", action="append", default=[], help='name={"key": value}')
     args = parser.parse_args()
     results_path = args.root / "levers.json"
     results = json.loads(results_path.read_text()) if results_path.is_file() else {}
-    for spec in args.lever or ["today="]:
+    for spec in args.lever or ["today={}"]:
         name, values = lever(spec)
         results[name] = run_lever(args.root, args.source, args.steps, {"_name": name, **values})
         args.root.mkdir(parents=True, exist_ok=True)
