@@ -29,19 +29,18 @@ from tasks.train import finetune
 
 
 class StepTimer(TrainerCallback):
+    """Time and tokens between consecutive optimizer steps' ends (the first step is warm-up);
+    a step's start is no mark: the Trainer counts a step's first micro-batch before it."""
+
     def __init__(self) -> None:
-        self.started = 0.0
-        self.seconds: list[float] = []
-        self.tokens: list[int] = []
+        self.marks: list[tuple[float, int]] = []
         self.losses: list[float] = []
 
-    def on_step_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
-        self.started = time.perf_counter()
-        self.seen = state.num_input_tokens_seen
+    def on_train_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        self.marks = []
 
     def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
-        self.seconds.append(time.perf_counter() - self.started)
-        self.tokens.append(state.num_input_tokens_seen - self.seen)
+        self.marks.append((time.perf_counter(), state.num_input_tokens_seen))
 
     def on_log(self, args, state, control, logs=None, **kwargs):  # type: ignore[no-untyped-def]
         if logs and "loss" in logs:
@@ -91,7 +90,8 @@ def measure(
     timer = StepTimer()
     trainer.add_callback(timer)
     trainer.train()
-    tokens, seconds = sum(timer.tokens[1:]), sum(timer.seconds[1:])
+    (first_time, first_tokens), (last_time, last_tokens) = timer.marks[0], timer.marks[-1]
+    tokens, seconds = last_tokens - first_tokens, last_time - first_time
     return {
         "device": device,
         "precision": precision,

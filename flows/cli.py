@@ -177,7 +177,9 @@ def search(
     at: Annotated[
         str | None, typer.Option("--at", help="ISO time the facts must be valid at")
     ] = None,
-    k: Annotated[int | None, typer.Option("--k", help="number of chunks")] = None,
+    k: Annotated[
+        int | None, typer.Option("--k", min=1, max=100, help="number of chunks, 1 to 100")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the index as the copilot does (customer, validity and visibility filters)."""

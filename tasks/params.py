@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from tasks.ops_sections import (
+    EvaluateParams,
     GateParams,
     OrchestrationParams,
     RegisterParams,
@@ -22,7 +23,6 @@ from tasks.ops_sections import (
 )
 from tasks.sections import (
     CurateParams,
-    EvaluateParams,
     FinetuneEmbedderParams,
     FinetuneParams,
     GenerateParams,

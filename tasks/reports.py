@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
@@ -34,6 +35,44 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+RENAME_EXCHANGE = 2  # renameat2 flag: swap two paths in one step
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2); False where the OS cannot."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd = -100
+    done = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), RENAME_EXCHANGE)
+    return done == 0
+
+
+@contextlib.contextmanager
+def publish_folder(folder: Path) -> Iterator[Path]:
+    """A staging folder to fill; when the block succeeds it replaces `folder` in one step, so
+    a reader sees the previous generation of every file in it or the new one, never a mix,
+    even if the writer is killed half-way. The staging folder of a failed block is removed."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield staging
+        if not folder.exists():
+            os.rename(staging, folder)
+        elif not exchange(staging, folder):  # not Linux: a moment without the folder
+            old = staging.with_name(staging.name + ".old")
+            os.rename(folder, old)
+            os.rename(staging, folder)
+            staging = old
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

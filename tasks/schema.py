@@ -8,7 +8,6 @@ build-sft  -> sft/{train,val}.jsonl
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks.errors import UserError
-from tasks.reports import atomic_path, text_sha256
+from tasks.reports import publish_folder, text_sha256
 
 # Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
 DOCUMENT_FIELDS = (
@@ -111,14 +110,16 @@ def arrow_schema(columns: Sequence[str]) -> pa.Schema:
     )
 
 
-def write_tables(tables: Mapping[Path, tuple[Sequence[Mapping[str, Any]], Sequence[str]]]) -> None:
-    """Each {path: (rows, columns)} as a typed Parquet table, exactly those columns; all are
-    written aside first, then moved into place together, so no reader sees half a file."""
-    with contextlib.ExitStack() as stack:
-        for path, (rows, columns) in tables.items():
-            tmp = stack.enter_context(atomic_path(path))
+def write_tables(
+    folder: Path, tables: Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequence[str]]]
+) -> None:
+    """Each {file name: (rows, columns)} as a typed Parquet table of exactly those columns,
+    the folder's files published together as one generation (reports.publish_folder)."""
+    with publish_folder(folder) as staging:
+        for name, (rows, columns) in tables.items():
             picked = [{c: row[c] for c in columns} for row in rows]
-            pq.write_table(pa.Table.from_pylist(picked, schema=arrow_schema(columns)), tmp)
+            table = pa.Table.from_pylist(picked, schema=arrow_schema(columns))
+            pq.write_table(table, staging / name)
 
 
 def read_table(path: Path, columns: Sequence[str], producer: str) -> pd.DataFrame:

@@ -74,6 +74,7 @@ class CurateParams(Section):
     minhash_num_perm: int = Field(ge=16)
     shingle_words: int = Field(ge=1)
     redact_entities: tuple[str, ...]
+    allow_no_redaction: bool
     redact_allow: tuple[str, ...]
     pii_language: str
     phone_regions: tuple[str, ...]
@@ -86,6 +87,11 @@ class CurateParams(Section):
             raise ValueError(
                 f"chunk_overlap ({self.chunk_overlap}) must be below "
                 f"chunk_tokens ({self.chunk_tokens})"
+            )
+        if not self.redact_entities and not self.allow_no_redaction:
+            raise ValueError(
+                "redact_entities is empty: PII would reach training data and the shared index; "
+                "name the entities, or set curate.allow_no_redaction=true to accept that"
             )
         for pattern in self.boilerplate_patterns:
             check_regex(pattern, "boilerplate pattern")
@@ -177,6 +183,7 @@ class SftParams(Section):
     target_template: str
     quote_sentences: int = Field(ge=1)
     context_order: Literal["shuffled", "retrieved"]
+    customer_context: Literal["exclude", "redact"]
 
     @model_validator(mode="after")
     def _citation(self) -> SftParams:
@@ -255,41 +262,3 @@ class GenerateParams(Section):
     max_new_tokens: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     no_repeat_ngram_size: int = Field(ge=0)
-
-
-class AnswerScoreParams(Section):
-    """Weights of the parts of `answer_score`, the gate's default primary metric; a weight of 0
-    leaves a part out, and a part a question does not support (no must_include, nothing cited)
-    is left out of that question's score."""
-
-    format: float = Field(ge=0)
-    rougeL: float = Field(ge=0)  # the metric's own name (rouge-score)
-    token_f1: float = Field(ge=0)
-    must_include: float = Field(ge=0)
-    facts: float = Field(ge=0)
-    cites_gold: float = Field(ge=0)
-    citation_precision: float = Field(ge=0)
-    abstention_accuracy: float = Field(ge=0)
-
-    def weights(self) -> dict[str, float]:
-        return {part: weight for part, weight in self.model_dump().items() if weight > 0}
-
-
-class EvaluateParams(Section):
-    max_questions: int = Field(ge=0)
-    k: int = Field(ge=1)
-    answer_format: str | None
-    answer_score: AnswerScoreParams
-    abstention_similarity: float = Field(gt=0, le=1)
-
-    @model_validator(mode="after")
-    def _score(self) -> EvaluateParams:
-        if self.answer_format is not None:
-            check_regex(self.answer_format, "evaluate.answer_format")
-        if not self.answer_score.weights():
-            raise ValueError("evaluate.answer_score needs one weight above 0")
-        if self.answer_score.format and self.answer_format is None:
-            raise ValueError(
-                "evaluate.answer_score weighs `format` but evaluate.answer_format is null"
-            )
-        return self

@@ -150,6 +150,7 @@ def write_tiny_sources(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
+    root.mkdir(parents=True, exist_ok=True)
     (root / "params.yaml").write_text("{}\n", encoding="utf-8")  # sets nothing (docs/data.md)
     jsonl(root / "documents" / "kb.jsonl", [
         {"id": doc_id, "title": title, "text": f"{title}.\n\n{text}", "source": "kb",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 from tasks.copilot.copilot import Answer, Copilot, Source
+from tasks.copilot.serving import INDEX_ENV
 from tasks.errors import UserError
 from tasks.params import Params
 
@@ -16,13 +20,16 @@ def ask_registered(params: Params, question: str, customer_id: str, model_uri: s
     from tasks import tracking
 
     tracking.setup(params)
+    # an embedded index is found where these params keep it, unless the caller says otherwise
+    os.environ.setdefault(INDEX_ENV, str(params.paths.index_dir.resolve()))
     try:
         model = mlflow.pyfunc.load_model(model_uri)
     except MlflowException as error:
         raise UserError(f"--model {model_uri}: cannot load it ({error.message})") from None
     row = model.predict(pd.DataFrame([{"question": question, "customer_id": customer_id}])).iloc[0]
-    sources = tuple(Source(**s) for s in row["sources"])
-    return Answer(question, customer_id, row["answer"], sources, tuple(row["retrieved"]), model_uri)
+    sources = tuple(Source(**s) for s in json.loads(row["sources"]))
+    retrieved = tuple(json.loads(row["retrieved"]))
+    return Answer(question, customer_id, row["answer"], sources, retrieved, model_uri)
 
 
 def run(

@@ -27,6 +27,7 @@ class Source:
     id: str
     title: str
     snippet: str
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ def sources_of(answer: str, hits: Sequence[Hit]) -> tuple[Source, ...]:
     """Cited ids that were really shown to the model; anything else cited is not a source."""
     by_doc = {h.doc_id: h for h in hits}
     return tuple(
-        Source(doc_id, by_doc[doc_id].title, by_doc[doc_id].text[:SNIPPET_CHARS])
+        Source(
+            doc_id, by_doc[doc_id].title, by_doc[doc_id].text[:SNIPPET_CHARS], by_doc[doc_id].url
+        )
         for doc_id in cited_ids(answer, by_doc)
     )
 
@@ -73,7 +76,13 @@ def sources_of(answer: str, hits: Sequence[Hit]) -> tuple[Source, ...]:
 class Copilot:
     """A loaded model (base + optional LoRA adapter) and a retriever over the live index."""
 
-    def __init__(self, params: Params, adapter_dir: Path | None, model_name: str = "") -> None:
+    def __init__(
+        self,
+        params: Params,
+        adapter_dir: Path | None,
+        model_name: str = "",
+        snapshots_dir: Path | None = None,
+    ) -> None:
         from tasks.index.retrieve import Retriever
         from tasks.models import load_base
 
@@ -86,16 +95,23 @@ class Copilot:
             model = PeftModel.from_pretrained(model, adapter_dir)
             model.eval()
         self.model = model
-        self.retriever = Retriever(params)
+        self.retriever = Retriever(params, snapshots_dir=snapshots_dir)
         self.model_name = model_name
 
-    def answer_many(self, questions: Sequence[str], customer_ids: Sequence[str]) -> list[Answer]:
+    def answer_many(
+        self,
+        questions: Sequence[str],
+        customer_ids: Sequence[str],
+        moments: Sequence[datetime | None] | None = None,
+    ) -> list[Answer]:
+        """Answers in order; `moments`: when each question's facts must be valid (None: now)."""
         from tasks.copilot.generate import generate
 
         p = self.params
+        when = list(moments) if moments is not None else [None] * len(questions)
         contexts = [
-            gather_context(self.retriever, q, c, p.retrieve.k)
-            for q, c in zip(questions, customer_ids, strict=True)
+            gather_context(self.retriever, q, c, p.retrieve.k, at)
+            for q, c, at in zip(questions, customer_ids, when, strict=True)
         ]
         conversations = [
             build_messages(p.prompt, q, hits, c)

@@ -12,11 +12,13 @@ breaks), so citations are found by the ids that were shown, never by a shape of 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Sequence
 
 from tasks.schema import Hit
 from tasks.sections import PromptParams
 
+ESCAPE = "» "  # marks a document line that would read as the prompt's structure
 # What an answer writes as a citation: a bracketed span on one line, no nested brackets.
 BRACKETED = re.compile(r"\[([^\[\]\n]{1,256})\]")
 
@@ -25,11 +27,34 @@ def clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[:chars].rstrip() + " ..."
 
 
+def structure_starts(p: PromptParams) -> tuple[str, ...]:
+    """How the prompt's own lines begin (a document's `[id]`, `Question:`, `Customer:`, ...):
+    read off the templates, so it holds for any wording."""
+    starts: set[str] = set()
+    for template in (p.user_template, p.customer_template, p.document_template):
+        for literal, *_ in string.Formatter().parse(template):
+            starts.update(part.strip() for part in literal.split("\n") if part.strip())
+    return tuple(sorted(starts))
+
+
+def defused(text: str, starts: tuple[str, ...]) -> str:
+    """A document's text cannot forge the prompt's structure (a fake `[TCK-B1]` block, a
+    `Customer: ... Question: ...` line): such lines are marked as the document's own, in
+    training as at inference."""
+    lines = text.split("\n")
+    return "\n".join(
+        f"{ESCAPE}{line}" if line.lstrip().startswith(starts) else line for line in lines
+    )
+
+
 def format_context(hits: Sequence[Hit], p: PromptParams) -> str:
     if not hits:
         return p.no_context
+    starts = structure_starts(p)
     blocks = [
-        p.document_template.format(id=h.doc_id, title=h.title, text=clip(h.text, p.context_chars))
+        p.document_template.format(
+            id=h.doc_id, title=h.title, text=defused(clip(h.text, p.context_chars), starts)
+        )
         for h in hits
     ]
     return p.document_separator.join(blocks)

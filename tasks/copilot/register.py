@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks import tracking
+from tasks.copilot.serving import index_reference, registered_params
 from tasks.errors import UserError
-from tasks.index.embed import embedder_identity
+from tasks.index.embed import embedder_identity, finetuned_dir
 from tasks.params import Params
-from tasks.params_loader import with_values
 from tasks.reports import file_sha256, read_json, write_report
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,6 @@ class RegisterReport:
     index_version: str
     adapter_sha256: str
     seconds: float
-
-
-def portable_params(params: Params) -> dict[str, Any]:
-    """Params with absolute paths, so the model loads from any working directory."""
-    absolute = {
-        "paths.source_dir": str(params.paths.source_dir.resolve()),
-        "paths.out_dir": str(params.paths.out_dir.resolve()),
-    }
-    return with_values(params, absolute, origin="registered params").as_dict()
 
 
 def requirements() -> list[str]:
@@ -82,7 +73,9 @@ def eval_tags(eval_report: dict[str, Any]) -> dict[str, str]:
 def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> RegisterReport:
     import mlflow
     from mlflow import MlflowClient
+    from mlflow.models import ModelSignature
 
+    from tasks.copilot.model_schema import INPUT_EXAMPLE, INPUTS, OUTPUTS
     from tasks.index.versions import current_version
 
     started = time.perf_counter()
@@ -98,22 +91,27 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
     name = params.register_.model_name
     tracking.setup(params)
     config = {
-        "params": portable_params(params),
+        "params": registered_params(params),
         "model_name": name,
+        "adapter_sha256": adapter_hash,
         "base_model": params.model.base,
         "embedder": embedder_identity(params),
         "prompt_system": params.prompt.system,
         "retrieve": params.retrieve.model_dump(mode="json"),
-        "index_version": index_version,
-        "index_manifest_sha256": manifest_hash,
+        "index": index_reference(params, index_version, manifest_hash),
     }
+    artifacts = {"adapter": str(adapter)}
+    if params.finetune_embedder.enabled:
+        artifacts["embedder"] = str(finetuned_dir(params))
     with mlflow.start_run(run_name="register") as run:
         mlflow.set_tags({"step": "register", "git_commit": tracking.git_commit()})
         info = mlflow.pyfunc.log_model(
             name="copilot",
             python_model=str(Path(__file__).with_name("model.py")),
-            artifacts={"adapter": str(adapter)},
+            artifacts=artifacts,
             model_config=config,
+            signature=ModelSignature(inputs=INPUTS, outputs=OUTPUTS),
+            input_example=INPUT_EXAMPLE,
             code_paths=[str(Path(__file__).parents[1])],  # the tasks package
             pip_requirements=requirements(),
             registered_model_name=name,

@@ -97,7 +97,7 @@ def kind_specs(p: CurateParams) -> dict[str, KindSpec]:
             normalize=lambda r: clean_document(r, boilerplate),
             dedupe_text=lambda r: r["text"],
             scope=lambda r: (r["customer_id"], r["visibility"], r["valid_from"], r["valid_until"]),
-            redact_fields=("text",),
+            redact_fields=("text", "title", "url"),
             should_redact=lambda r: not r["customer_id"],  # shared docs; see the module docstring
         ),
         "sft": KindSpec(
@@ -249,8 +249,8 @@ def run(params: Params) -> CurateReport:
 
     with _timed(timings, "write"):
         dst = paths.curated_dir
-        tables = {dst / f"{kind}.parquet": (outputs[kind], OUTPUT_COLUMNS[kind]) for kind in KINDS}
-        write_tables({**tables, dst / "chunks.parquet": (chunks, CHUNK_COLUMNS)})
+        tables = {f"{kind}.parquet": (outputs[kind], OUTPUT_COLUMNS[kind]) for kind in KINDS}
+        write_tables(dst, {**tables, "chunks.parquet": (chunks, CHUNK_COLUMNS)})
     curated = CurateReport(
         documents=len(outputs["documents"]),
         chunks=len(chunks),

@@ -43,6 +43,13 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
 )
 
+from tasks.data.more_recognizers import (
+    BirthDateRecognizer,
+    ObfuscatedEmailRecognizer,
+    PersonnummerRecognizer,
+    SsnRecognizer,
+    StreetAddressRecognizer,
+)
 from tasks.data.recognizers import (
     CandidatePhoneRecognizer,
     FormattedPhoneRecognizer,
@@ -56,7 +63,8 @@ from tasks.sections import CurateParams
 # entity -> its recognizers, given (language, national phone regions)
 _RECOGNIZERS: dict[str, Callable[[str, tuple[str, ...]], list[EntityRecognizer]]] = {
     "EMAIL_ADDRESS": lambda language, regions: [
-        OfflineEmailRecognizer(supported_language=language)
+        OfflineEmailRecognizer(supported_language=language),
+        ObfuscatedEmailRecognizer(language),
     ],
     "PHONE_NUMBER": lambda language, regions: [
         CandidatePhoneRecognizer(supported_regions=regions, supported_language=language),
@@ -66,6 +74,10 @@ _RECOGNIZERS: dict[str, Callable[[str, tuple[str, ...]], list[EntityRecognizer]]
     "IBAN_CODE": lambda language, regions: [IbanRecognizer(supported_language=language)],
     "IP_ADDRESS": lambda language, regions: [GuardedIpRecognizer(supported_language=language)],
     "PERSON": lambda language, regions: [NameInContextRecognizer(language)],
+    "US_SSN": lambda language, regions: [SsnRecognizer(supported_language=language)],
+    "SE_PERSONNUMMER": lambda language, regions: [PersonnummerRecognizer(language)],
+    "DATE_OF_BIRTH": lambda language, regions: [BirthDateRecognizer(language)],
+    "STREET_ADDRESS": lambda language, regions: [StreetAddressRecognizer(language)],
 }
 SUPPORTED_ENTITIES = tuple(_RECOGNIZERS)
 

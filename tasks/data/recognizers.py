@@ -122,7 +122,7 @@ _NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
 _NAME_CONTEXTS = (
     # greeting opening a line or sentence, the name then ending the phrase: "Hi Jane," "Dear
     # Mr Okafor," ("hey When does ..." and "Hello Acme team," are not names)
-    rf"(?:^|[.!?:\"“(])[ \t]*(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening))[ \t]+"
+    rf"(?:^|[.!?:,\"“(])[ \t]*(?i:hi|hello|hey|dear|good (?:morning|afternoon|evening))[ \t]+"
     rf"(?:(?i:mr|mrs|ms|mx|dr)\.?[ \t]+)?{_NAME}(?=[ \t]*(?:[,.!:;\"”)]|$))",
     # self-introduction: "I'm Jane Doe", "this is Jane", "my name is Jane Doe"
     rf"\b(?i:i'm|i’m|i am|this is|my name is|my name's)[ \t]+{_NAME}",
@@ -135,6 +135,10 @@ _NAME_CONTEXTS = (
     rf"thanks|thank you|many thanks|cheers|sincerely|yours truly|yours sincerely|best)"
     rf"[ \t]*[,.!\-–—]?[ \t]*"
     rf"(?:\n[ \t]*)?{_NAME}(?=[ \t]*(?:[,.!\"”')]|$))",
+    # a person named by their relation: "my colleague Maria Lindqvist", "ask our admin, Jane"
+    rf"\b(?i:colleague|coworker|co-worker|manager|boss|assistant|admin|administrator|husband"
+    rf"|wife|partner|son|daughter|friend|technician|engineer|contact person|named|called)"
+    rf",?[ \t]+{_NAME}",
     # a form field: "Name: Jane Doe", "Contact: Jane Doe"
     rf"\b(?i:name|full name|customer name|contact|requester)[ \t]*:[ \t]*{_NAME}",
 )
@@ -160,6 +164,9 @@ class NameInContextRecognizer(LocalRecognizer):
         {"hi", "hello", "hey", "dear", "good", "i'm", "i’m", "i", "this", "my", "mr", "mrs", "ms"}
         | {"mx", "dr", "regards", "best", "kind", "warm", "thanks", "thank", "many", "cheers"}
         | {"sincerely", "yours", "name", "full", "customer", "contact", "requester", "here"}
+        | {"colleague", "coworker", "co", "manager", "boss", "assistant", "admin", "husband"}
+        | {"administrator", "wife", "partner", "son", "daughter", "friend", "technician"}
+        | {"engineer", "named", "called"}
     )
 
     def __init__(self, language: str) -> None:

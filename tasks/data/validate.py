@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.data.cross_checks import check_gold, find_duplicates, find_leakage
 from tasks.data.expectations import run_expectations, show
 from tasks.data.folder import read_source
 from tasks.data.frames import COLUMNS, build_frame, output_frame
@@ -29,7 +30,6 @@ from tasks.data.quarantine import (
     quarantine_lines,
     summarize,
 )
-from tasks.data.shingles import word_shingles
 from tasks.data.sources import RawRow, Reason
 from tasks.errors import DataQualityError, UserError
 from tasks.params import Params
@@ -38,62 +38,6 @@ from tasks.schema import KINDS, in_share, write_tables
 from tasks.sections import ValidateParams
 
 log = logging.getLogger(__name__)
-
-
-# ---- checks without a GX expectation -----------------------------------------------------------
-
-
-def find_duplicates(keys: Sequence[tuple[int, str | None, str]]) -> dict[int, str]:
-    """(row_no, id, "file:line") in input order -> {row_no: where its id was first seen}."""
-    first: dict[str, str] = {}
-    repeats = {}
-    for row_no, key, where in keys:
-        if key is None:
-            continue
-        if key in first:
-            repeats[row_no] = first[key]
-        else:
-            first[key] = where
-    return repeats
-
-
-def find_leakage(
-    questions: Mapping[int, str], prompts: Mapping[str, str], p: ValidateParams
-) -> dict[int, tuple[str, float]]:
-    """Eval questions as similar as `threshold` to an sft prompt -> {row_no: (sft id, Jaccard)}.
-
-    MinHash LSH finds the candidates; the exact Jaccard of the shingle sets decides and is
-    what the reason shows. The closest prompt is named.
-    """
-    from datasketch import MinHash, MinHashLSH
-
-    threshold, num_perm = p.leakage_threshold, p.minhash_num_perm
-
-    def signature(shingle_set: set[str]) -> MinHash:
-        minhash = MinHash(num_perm=num_perm)
-        minhash.update_batch([s.encode("utf-8") for s in shingle_set])
-        return minhash
-
-    prompt_shingles = {
-        sft_id: word_shingles(text, p.leakage_shingle_words) for sft_id, text in prompts.items()
-    }
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    for sft_id, shingle_set in prompt_shingles.items():
-        if shingle_set:
-            lsh.insert(sft_id, signature(shingle_set))
-    leaks = {}
-    for row_no, question in questions.items():
-        asked = word_shingles(question, p.leakage_shingle_words)
-        if not asked:
-            continue
-        scored = [
-            (len(asked & prompt_shingles[sft_id]) / len(asked | prompt_shingles[sft_id]), sft_id)
-            for sft_id in lsh.query(signature(asked))
-        ]
-        jaccard, sft_id = max(scored, default=(0.0, ""))
-        if jaccard >= threshold:
-            leaks[row_no] = (sft_id, round(jaccard, 3))
-    return leaks
 
 
 def hold_out_eval(
@@ -154,6 +98,7 @@ def validate_rows(
         detail = f"question near-duplicates sft example {sft_id!r}'s prompt (Jaccard {jaccard})"
         found["eval"].setdefault(row_no, []).append(Reason("leakage", detail))
 
+    check_gold(frames, found)
     results = {}
     for source, frame in frames.items():
         accepted = output_frame(source, frame[~frame.index.isin(found[source].keys())])
@@ -165,16 +110,12 @@ def validate_rows(
 
 
 def write_validated(validated_dir: Path, results: Mapping[str, SourceResult]) -> None:
-    """The accepted rows of every source, replaced together."""
-    write_tables(
-        {
-            validated_dir / f"{source}.parquet": (
-                result.accepted.to_dict("records"),
-                COLUMNS[source],
-            )
-            for source, result in results.items()
-        }
-    )
+    """The accepted rows of every source, published together."""
+    tables = {
+        f"{source}.parquet": (result.accepted.to_dict("records"), COLUMNS[source])
+        for source, result in results.items()
+    }
+    write_tables(validated_dir, tables)
 
 
 @dataclass(frozen=True)
@@ -193,10 +134,19 @@ class ValidationReport:
 
 def run(params: Params) -> ValidationReport:
     """Read paths.source_dir; write quarantine, report and Data Docs, then the validated files.
+    Two runs on one out_dir take turns (a lock in the reports folder).
 
     Raises DataQualityError (exit 3) when a source has too many bad rows: the report and the
     quarantine are written first, and the validated files are left as they were.
     """
+    from filelock import FileLock
+
+    params.paths.reports_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(params.paths.reports_dir / ".validate.lock"):
+        return validate_source(params)
+
+
+def validate_source(params: Params) -> ValidationReport:
     started = time.perf_counter()
     p, paths = params.validate_, params.paths
     root = paths.source_dir

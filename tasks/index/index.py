@@ -91,8 +91,10 @@ def run(
     """Sync (or rebuild) under the writer lock; `embedder` lets a caller that holds one reuse
     it, `embed_batches` embeds the changed chunks elsewhere (a Prefect task runner's workers)."""
     started = time.perf_counter()
-    desired = read_chunks(params)
     with writer_lock(params):
+        # read under the lock it writes under: a run that waited for it must not write back
+        # a snapshot of the chunks that another run (or a newer curate) has replaced
+        desired = read_chunks(params)
         catalog = open_catalog(params.index, params.paths.index_dir)
         try:
             model = Embedder(params, embedder, embed_batches)

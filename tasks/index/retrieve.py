@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -90,14 +91,19 @@ class Retriever:
     """The current index version, opened once; a long-lived one (the served copilot) moves to a
     newly published version within retrieve.refresh_seconds."""
 
-    def __init__(self, params: Params, embedder: SentenceTransformer | None = None) -> None:
+    def __init__(
+        self,
+        params: Params,
+        embedder: SentenceTransformer | None = None,
+        snapshots_dir: Path | None = None,
+    ) -> None:
         self.params = params
         self._mutex = threading.Lock()
         self._store: Store | None = None
         self.version = ""
         self._state = ""  # what the catalog published when we opened; see _refresh
         self._checked = 0.0
-        self._catalog = open_catalog(params.index, params.paths.index_dir)
+        self._catalog = open_catalog(params.index, params.paths.index_dir, snapshots_dir)
         try:
             state = self._catalog.state()
             opened = self._catalog.open_current(params.index.lock_timeout)

@@ -26,6 +26,7 @@ from tasks.params import Params
 from tasks.reports import write_jsonl_atomic, write_report
 from tasks.schema import Hit, SftExample, in_share, read_sft
 from tasks.sections import SftParams
+from tasks.train.leak_scan import scan
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,21 @@ def assert_no_pii(records: list[SftRecord], redactor: Any) -> None:
                 )
 
 
+def assert_no_leak(records: list[SftRecord], params: Params) -> None:
+    """The independent check (leak_scan.py): what the redactor let through stops the step."""
+    texts = ((r.id, m["content"]) for r in records for m in r.messages)
+    leaks = scan(texts, params.curate.redact_allow, params.curate.id_patterns)
+    if leaks:
+        shown = "; ".join(
+            f"{leak.record_id}: {leak.kind} in {leak.excerpt!r}" for leak in leaks[:5]
+        )
+        raise DataQualityError(
+            f"{len(leaks)} training records still hold what looks like PII after redaction "
+            f"({shown}); fix the examples or documents, or add the value to curate.redact_allow "
+            "if it is not personal"
+        )
+
+
 def write_jsonl(path: Path, records: list[SftRecord]) -> None:
     write_jsonl_atomic(path, ({**r.__dict__, "messages": list(r.messages)} for r in records))
 
@@ -173,7 +189,21 @@ class BuildSftReport:
     oracle: int
     abstain: int
     mean_context_docs: float
+    excluded_customer_examples: int
     seconds: float
+
+
+def customer_scoped(
+    examples: list[SftExample], chunks: pd.DataFrame, policy: str
+) -> tuple[list[SftExample], int]:
+    """What customer-scoped text may enter training (the one adapter answers every customer):
+    with `exclude`, no example whose gold is a customer's document and no customer's chunk as
+    context; with `redact`, all of it, PII-redacted (what is not PII, a door code, stays)."""
+    if policy != "exclude":
+        return examples, 0
+    owned = set(chunks.loc[chunks["customer_id"].fillna("") != "", "doc_id"])
+    kept = [e for e in examples if not set(e.gold_doc_ids) & owned]
+    return kept, len(examples) - len(kept)
 
 
 def run(params: Params) -> BuildSftReport:
@@ -186,6 +216,7 @@ def run(params: Params) -> BuildSftReport:
         raise UserError(f"'{curated / 'sft.parquet'}' not found; run `tandem curate` first")
     examples = read_sft(curated / "sft.parquet")
     chunks = pd.read_parquet(curated / "chunks.parquet")
+    examples, excluded = customer_scoped(examples, chunks, params.sft.customer_context)
     gold_chunks = best_gold_chunks(chunks, {d for e in examples for d in e.gold_doc_ids})
     with Retriever(params) as retriever:
         hits = retriever.search_many(
@@ -194,9 +225,12 @@ def run(params: Params) -> BuildSftReport:
     redactor = Redactor(params.curate)
     cache: dict[str, Hit] = {}
     gold_chunks = {d: redact_hits([h], redactor, cache)[0] for d, h in gold_chunks.items()}
+    if params.sft.customer_context == "exclude":
+        hits = [[h for h in per_example if not h.customer_id] for per_example in hits]
     hits = [redact_hits(h, redactor, cache) for h in hits]
     records = [make_record(e, h, gold_chunks, params) for e, h in zip(examples, hits, strict=True)]
     assert_no_pii(records, redactor)
+    assert_no_leak(records, params)
 
     train = [r for r in records if not is_validation(r.id, params.sft.val_fraction)]
     val = [r for r in records if is_validation(r.id, params.sft.val_fraction)]
@@ -211,6 +245,7 @@ def run(params: Params) -> BuildSftReport:
         mean_context_docs=round(
             sum(len(r.context_doc_ids) for r in records) / max(1, len(records)), 2
         ),
+        excluded_customer_examples=excluded,
         seconds=round(time.perf_counter() - started, 2),
     )
     write_report(params.paths.reports_dir, "build_sft", report)

@@ -4,6 +4,7 @@ store, PEFT), then the registry: forced promotion, load by alias in a fresh proc
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,11 +84,50 @@ def test_registered_copilot_loads_by_alias_in_a_fresh_process(trained: Params) -
         "out = model.predict(pd.DataFrame([{'question': 'How do I rotate an API key?'}]))\n"
         "print(json.dumps(out.to_dict('records')))\n"
     )
+    env = {**os.environ, "TANDEM_INDEX_DIR": str(trained.paths.index_dir)}
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd="/"
-    )
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd="/",
+        env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     row = json.loads(result.stdout.strip().splitlines()[-1])[0]
     assert isinstance(row["answer"], str)  # the tiny model says little; the real one is in the demo
-    assert "KB-001" in row["retrieved"]
-    assert {s["id"] for s in row["sources"]} <= set(row["retrieved"])
+    retrieved, sources = json.loads(row["retrieved"]), json.loads(row["sources"])
+    assert "KB-001" in retrieved
+    assert {s["id"] for s in sources} <= set(retrieved)
+    assert row["model"] == "tandem-copilot" and row["index_version"] == "v0001"
+
+
+def test_the_registered_config_holds_no_path_of_this_machine(trained: Params) -> None:
+    """What travels with the model version: nothing that only exists where it was registered."""
+    from mlflow import MlflowClient
+
+    from tasks import tracking
+
+    register.run(trained)
+    tracking.setup(trained)
+    client = MlflowClient()
+    version = client.get_model_version_by_alias("tandem-copilot", "challenger")
+    model_dir = Path(client.download_artifacts(version.run_id, "copilot"))
+    config = (model_dir / "MLmodel").read_text()
+    for place in (str(trained.paths.out_dir), str(Path(__file__).resolve().parents[2]), "/tmp/"):
+        assert place not in config
+    assert "signature" in config and (model_dir / "input_example.json").is_file()
+
+
+def test_a_copilot_served_without_its_index_says_where_to_point_it(trained: Params) -> None:
+    from tasks import tracking
+
+    register.run(trained)
+    script = (
+        "import mlflow\n"
+        f"mlflow.set_tracking_uri({tracking.tracking_uri(trained)!r})\n"
+        "mlflow.pyfunc.load_model('models:/tandem-copilot@challenger')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TANDEM_INDEX_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd="/",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "set TANDEM_INDEX_DIR to the folder of the index" in result.stderr

@@ -8,6 +8,7 @@ that the fine-tune made things worse than no fine-tune at all)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,9 +86,14 @@ def ask_in_fresh_process(params: Params, model_uri: str) -> list[dict[str, Any]]
         text=True,
         timeout=600,
         cwd="/",  # nothing relative to the repo or out/ may be needed
+        env={**os.environ, "TANDEM_INDEX_DIR": str(params.paths.index_dir)},
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return list(json.loads(result.stdout.strip().splitlines()[-1]))
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    return [
+        {**row, "sources": json.loads(row["sources"]), "retrieved": json.loads(row["retrieved"])}
+        for row in rows
+    ]
 
 
 def test_gate_decides_on_its_numbers_and_the_champion_answers_with_citations(

@@ -256,8 +256,8 @@ def test_redactor_with_no_entities_changes_nothing() -> None:
 def test_unknown_entity_is_a_user_error() -> None:
     from tasks.errors import UserError
 
-    with pytest.raises(UserError, match="US_SSN"):
-        make_redactor(["EMAIL_ADDRESS", "US_SSN"])
+    with pytest.raises(UserError, match="US_DRIVER_LICENSE"):
+        make_redactor(["EMAIL_ADDRESS", "US_DRIVER_LICENSE"])
 
 
 def test_email_check_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tasks.data.cross_checks import find_duplicates, find_leakage
 from tasks.data.expectations import checks_for
 from tasks.data.folder import read_file, read_source
 from tasks.data.frames import format_timestamp, normalize, parse_timestamp
@@ -25,7 +26,6 @@ from tasks.data.sources import (
     parse_jsonl,
     parse_markdown,
 )
-from tasks.data.validate import find_duplicates, find_leakage
 from tasks.params import Params
 from tasks.params_loader import load_params
 

@@ -174,11 +174,11 @@ def edge_dialect() -> FilterDialect:
 
 
 class EdgeCatalog:
-    def __init__(self, p: IndexParams, index_dir: Path) -> None:
+    def __init__(self, p: IndexParams, index_dir: Path, snapshots_dir: Path | None = None) -> None:
         self._p = p
         self.index_dir = index_dir
         self.versions_dir = index_dir / "versions"
-        self.snapshots_dir = index_dir / "snapshots"
+        self.snapshots_dir = snapshots_dir or index_dir / "snapshots"
         self.pointer = index_dir / "CURRENT"
         index_dir.mkdir(parents=True, exist_ok=True)
         # held while a writer changes the current version in place and while a reader copies it;

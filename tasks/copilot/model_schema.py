@@ -1,0 +1,26 @@
+"""The registered copilot's serving contract: its signature and input example (MLflow shows
+them; `mlflow models serve` enforces the inputs)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from mlflow.types import ColSpec, Schema
+
+INPUTS = Schema(
+    [
+        ColSpec("string", "question"),
+        ColSpec("string", "customer_id", required=False),
+        ColSpec("string", "at", required=False),
+    ]
+)
+OUTPUTS = Schema(
+    [
+        ColSpec("string", "answer"),
+        ColSpec("string", "sources"),  # JSON: [{id, title, snippet, url}]
+        ColSpec("string", "retrieved"),  # JSON: the ids shown to the model
+        ColSpec("string", "model"),
+        ColSpec("string", "adapter_sha256"),
+        ColSpec("string", "index_version"),
+    ]
+)
+INPUT_EXAMPLE = pd.DataFrame([{"question": "How do I reset my password?", "customer_id": ""}])
