@@ -118,9 +118,7 @@ def main() -> None:
         "+ no LoRA dropout": measure(
             [*out, "finetune.lora.lora_dropout=0"], records, args.steps, library_loss=False
         ),
-        "fp32": measure(
-            [*out, *dropout, "finetune.precision=fp32"], records, 4, library_loss=True
-        ),
+        "fp32": measure([*out, *dropout, "finetune.precision=fp32"], records, 4, library_loss=True),
     }
     base = runs["library"]
     print(f"{len(records)} records, {args.steps} steps (fp32: 4)")
