@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import asdict
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from flows.render import as_plain, eval_table, summary_line
+from flows import cli_copilot
+from flows.cli_options import DEFAULT_PARAMS, JsonOpt, ParamsOpt, SetOpt, emit, params_of
+from flows.render import as_plain, eval_table
 from flows.runtime import configure_environment
 from tasks.errors import UserError
-from tasks.params import Params
-from tasks.params_loader import PARAMS_FILE, load_params
 
 app = typer.Typer(
     name="tandem",
@@ -25,24 +23,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_PARAMS = Path(PARAMS_FILE)
-ParamsOpt = Annotated[Path, typer.Option("--params", "-p", help="params file")]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", "-S", help="override a param: -S finetune.lora.r=16")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the step's JSON report")]
-
-
-def _params(path: Path, overrides: list[str] | None) -> Params:
-    return load_params(path, overrides or [])
-
-
-def emit(step: str, report: Any, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(as_plain(report), indent=2, default=str))
-    else:
-        typer.echo(summary_line(step, report))
-
 
 @app.command("prepare-model")
 def prepare_model_cmd(
@@ -51,7 +31,7 @@ def prepare_model_cmd(
     """Convert the base model (e.g. the GGUF SmolLM2) once into a safetensors directory."""
     from tasks.train import prepare_model as step
 
-    emit("prepare-model", step.run(_params(params, set_)), as_json)
+    emit("prepare-model", step.run(params_of(params, set_)), as_json)
 
 
 @app.command()
@@ -61,7 +41,7 @@ def validate(
     """Validate every input with Great Expectations; quarantine bad rows with reasons."""
     from tasks.data import validate as step
 
-    emit("validate", step.run(_params(params, set_)), as_json)
+    emit("validate", step.run(params_of(params, set_)), as_json)
 
 
 @app.command()
@@ -71,7 +51,7 @@ def curate(
     """Normalize, deduplicate, redact PII and chunk."""
     from tasks.data import curate as step
 
-    emit("curate", step.run(_params(params, set_)), as_json)
+    emit("curate", step.run(params_of(params, set_)), as_json)
 
 
 @app.command()
@@ -89,7 +69,7 @@ def index(
     """Sync the curated chunks into Qdrant incrementally (or rebuild, or roll back)."""
     from tasks.index import index as step
 
-    p = _params(params, set_)
+    p = params_of(params, set_)
     report = step.rollback(p) if rollback else step.run(p, full=full)
     emit("index", report, as_json)
 
@@ -102,7 +82,7 @@ def finetune_embedder(
     rebuilds with it."""
     from tasks.train import finetune_embedder as step
 
-    emit("finetune-embedder", step.run(_params(params, set_)), as_json)
+    emit("finetune-embedder", step.run(params_of(params, set_)), as_json)
 
 
 @app.command("build-sft")
@@ -112,7 +92,7 @@ def build_sft(
     """Turn curated sft examples into retrieval-shaped training records."""
     from tasks.train import build_sft as step
 
-    emit("build-sft", step.run(_params(params, set_)), as_json)
+    emit("build-sft", step.run(params_of(params, set_)), as_json)
 
 
 @app.command()
@@ -127,7 +107,7 @@ def finetune(
     """LoRA fine-tune the base model on the sft records; tracked in MLflow."""
     from tasks.train import finetune as step
 
-    emit("finetune", step.run(_params(params, set_), resume=resume), as_json)
+    emit("finetune", step.run(params_of(params, set_), resume=resume), as_json)
 
 
 @app.command()
@@ -137,7 +117,7 @@ def evaluate(
     """Compare base, base+RAG, fine-tuned and fine-tuned+RAG on the eval set."""
     from tasks.evaluate import evaluate as step
 
-    report = step.run(_params(params, set_))
+    report = step.run(params_of(params, set_))
     emit("evaluate", report, as_json)
     if not as_json:
         typer.echo(eval_table(report.configs, report.primary_metric))
@@ -150,7 +130,7 @@ def register(
     """Register the whole copilot in MLflow as alias `challenger`."""
     from tasks.copilot import register as step
 
-    emit("register", step.run(_params(params, set_)), as_json)
+    emit("register", step.run(params_of(params, set_)), as_json)
 
 
 @app.command()
@@ -165,56 +145,13 @@ def promote(
     """Move `champion` to the challenger if it passes the gate (or to --force VERSION)."""
     from tasks.evaluate import promote as step
 
-    emit("promote", step.run(_params(params, set_), force_version=force), as_json)
+    emit("promote", step.run(params_of(params, set_), force_version=force), as_json)
 
 
-@app.command()
-def search(
-    query: str,
-    params: ParamsOpt = DEFAULT_PARAMS,
-    set_: SetOpt = None,
-    customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
-    at: Annotated[
-        str | None, typer.Option("--at", help="ISO time the facts must be valid at")
-    ] = None,
-    k: Annotated[
-        int | None, typer.Option("--k", min=1, max=100, help="number of chunks, 1 to 100")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Search the index as the copilot does (customer, validity and visibility filters)."""
-    from tasks.index.retrieve import Retriever, parse_time
-
-    p = _params(params, set_)
-    with Retriever(p) as retriever:
-        hits = retriever.search(query, customer_id=customer, at=parse_time(at), k=k)
-    if as_json:
-        typer.echo(json.dumps([asdict(h) for h in hits], indent=2))
-        return
-    for rank, hit in enumerate(hits, start=1):
-        typer.echo(f"{rank}. [{hit.doc_id}] {hit.title}  (score {hit.score:.3f})")
-        typer.echo(f"   {hit.text[:160].replace(chr(10), ' ')}")
-
-
-@app.command()
-def ask(
-    question: str,
-    params: ParamsOpt = DEFAULT_PARAMS,
-    set_: SetOpt = None,
-    customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
-    model: Annotated[
-        str | None, typer.Option("--model", help="e.g. models:/tandem-copilot@champion")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Answer a support question with retrieved, cited sources."""
-    from tasks.copilot import ask as step
-
-    answer = step.run(_params(params, set_), question, customer_id=customer, model_uri=model)
-    if as_json:
-        typer.echo(json.dumps(as_plain(answer), indent=2))
-        return
-    typer.echo(step.render(answer))
+app.command()(cli_copilot.search)
+app.command()(cli_copilot.ask)
+app.command("serve-copilot")(cli_copilot.serve_copilot)
+app.add_typer(cli_copilot.feedback_app, name="feedback")
 
 
 @app.command("run")
@@ -225,7 +162,7 @@ def run_pipeline(
 ) -> None:
     """The whole pipeline: validate, curate, finetune-embedder, index, prepare-model,
     build-sft, finetune, evaluate, register, promote."""
-    p = _params(params, set_)
+    p = params_of(params, set_)
     from flows.pipeline import run_all
 
     reports = run_all(p, echo=None if as_json else typer.echo)
@@ -239,7 +176,7 @@ def demo(params: ParamsOpt = DEFAULT_PARAMS, set_: SetOpt = None) -> None:
     answer with sources, then the changes/ snapshot re-indexed and the question asked again."""
     from flows.demo import run_demo
 
-    run_demo(_params(params, set_), echo=typer.echo)
+    run_demo(params_of(params, set_), echo=typer.echo)
 
 
 @app.command()

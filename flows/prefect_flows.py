@@ -22,6 +22,7 @@ from flows.fanout import make_task_runner, submit_embed_batches
 from flows.pipeline import STEP_NAMES, STEPS
 from flows.render import counts_markdown, evaluation_markdown, promotion_markdown
 from tasks import tracking
+from tasks.copilot import feedback
 from tasks.copilot.register import RegisterReport
 from tasks.errors import UserError
 from tasks.index.index import IndexReport
@@ -37,6 +38,7 @@ TASKS: dict[str, Task[..., Any]] = {
     name: task(name=name, cache_policy=NO_CACHE)(step) for name, step in STEPS
 }
 index_task = TASKS["index"]
+export_feedback_task = task(name="feedback-export", cache_policy=NO_CACHE)(feedback.export)
 REINDEX_STEPS = ("validate", "curate", "index")
 
 
@@ -218,7 +220,9 @@ def finetune(
     """Validate, curate, prepare the model, build sft records, fine-tune, evaluate, register
     and promote. Retrieval reads the index the reindex flow keeps in sync."""
     params = _params(params_path, deployment_overrides, overrides)
-    return run_steps(params, finetune_steps(params))
+    exported = export_feedback_task(params)  # agents' corrections become sft examples first
+    publish_counts("feedback-export", exported)
+    return {"feedback-export": exported, **run_steps(params, finetune_steps(params))}
 
 
 @flow(name="tandem-full")

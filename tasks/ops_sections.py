@@ -49,6 +49,15 @@ class EvaluateParams(Section):
         return self
 
 
+class ServeParams(Section):
+    host: str
+    port: int = Field(ge=1, le=65535)
+    tracing: bool
+    hash_customer_ids: bool
+    feedback_min_upvotes: int = Field(ge=1)
+    feedback_needs_approval: bool
+
+
 class RegisterParams(Section):
     model_name: str
 

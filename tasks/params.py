@@ -19,6 +19,7 @@ from tasks.ops_sections import (
     OrchestrationParams,
     RegisterParams,
     ScheduleParams,
+    ServeParams,
     TrackingParams,
 )
 from tasks.sections import (
@@ -131,6 +132,7 @@ class Params(Section):
     gate: GateParams
     tracking: TrackingParams
     schedule: ScheduleParams
+    serve: ServeParams
     orchestration: OrchestrationParams
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

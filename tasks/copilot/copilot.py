@@ -7,13 +7,14 @@ Used by `tandem ask` directly and, inside the registered MLflow pyfunc, by
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tasks.copilot.prompting import build_messages, cited_ids
+from tasks.copilot.tracing import Tracer, customer_tag
 from tasks.params import Params
 from tasks.schema import Hit
 
@@ -38,6 +39,7 @@ class Answer:
     sources: tuple[Source, ...]
     retrieved: tuple[str, ...] = field(default_factory=tuple)
     model: str = ""
+    trace_id: str = ""
 
 
 def gather_context(
@@ -82,21 +84,32 @@ class Copilot:
         adapter_dir: Path | None,
         model_name: str = "",
         snapshots_dir: Path | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
+        """Loads the generator and opens the index (with its embedder) at once: a cold start
+        waits for the slower of the two, not for both."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from tasks.index.retrieve import Retriever
         from tasks.models import load_base
 
         self.params = params
-        model: Any
-        model, self.tokenizer, _ = load_base(params)
-        if adapter_dir is not None:
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(model, adapter_dir)
-            model.eval()
-        self.model = model
-        self.retriever = Retriever(params, snapshots_dir=snapshots_dir)
         self.model_name = model_name
+        progress = progress or log.info
+        model: Any
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-index") as pool:
+            opening = pool.submit(Retriever, params, snapshots_dir=snapshots_dir)
+            progress("loading the base model, opening the index beside it")
+            model, self.tokenizer, _ = load_base(params)
+            if adapter_dir is not None:
+                from peft import PeftModel
+
+                progress("applying the adapter")
+                model = PeftModel.from_pretrained(model, adapter_dir)
+                model.eval()
+            self.model = model
+            self.retriever = opening.result()
+        progress(f"ready: index version {self.retriever.version}")
 
     def answer_many(
         self,
@@ -124,6 +137,47 @@ class Copilot:
             )
             for q, c, text, hits in zip(questions, customer_ids, texts, contexts, strict=True)
         ]
+
+    def answer_one(
+        self,
+        question: str,
+        customer_id: str,
+        at: datetime | None,
+        tracer: Tracer,
+        hash_customer: bool,
+        tags: dict[str, str],
+    ) -> Answer:
+        """One answer, its steps traced as spans of one trace (when the tracer is on)."""
+        from tasks.copilot.generate import generate
+
+        p = self.params
+        asked = {"question": question, "customer": customer_tag(customer_id, hash_customer)}
+        with tracer.span("answer", "CHAIN", asked) as root:
+            filters = {"customer": asked["customer"], "at": str(at or "now"), "k": p.retrieve.k}
+            with tracer.span("retrieve", "RETRIEVER", {"query": question, **filters}) as span:
+                hits = gather_context(self.retriever, question, customer_id, p.retrieve.k, at)
+                if span is not None:
+                    span.set_outputs([{"id": h.doc_id, "score": round(h.score, 4)} for h in hits])
+            messages = build_messages(p.prompt, question, hits, customer_id)
+            with tracer.span("generate", "LLM", {"messages": messages}) as span:
+                [text] = generate(self.model, self.tokenizer, [messages], p.generate)
+                if span is not None:
+                    span.set_outputs(
+                        {"answer": text, "tokens": len(self.tokenizer(text)["input_ids"])}
+                    )
+            sources = sources_of(text, hits)
+            with tracer.span("citations", "PARSER", {"answer": text}) as span:
+                if span is not None:
+                    span.set_outputs([s.id for s in sources])
+            tracer.tag(
+                {"model": self.model_name, "index_version": self.retriever.version,
+                 "customer": asked["customer"], **tags}
+            )  # fmt: skip
+            if root is not None:
+                root.set_outputs({"answer": text, "sources": [s.id for s in sources]})
+            trace_id = Tracer.trace_id(root)
+        retrieved = tuple(h.doc_id for h in hits)
+        return Answer(question, customer_id, text, sources, retrieved, self.model_name, trace_id)
 
     def close(self) -> None:
         self.retriever.close()

@@ -8,6 +8,7 @@ question: `question`, optional `customer_id` and `at` (ISO time the facts must b
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class CopilotModel(PythonModel):
     def load_context(self, context: Any) -> None:
         from tasks.copilot.copilot import Copilot
         from tasks.copilot.serving import served_params
+        from tasks.copilot.tracing import Tracer
         from tasks.errors import UserError
 
         config = dict(context.model_config)
@@ -46,6 +48,9 @@ class CopilotModel(PythonModel):
         self.copilot = Copilot(
             params, Path(context.artifacts["adapter"]), config.get("model_name", ""), snapshots
         )
+        # traced where answers can be stored: a served process with a tracking store
+        self.tracer = Tracer(params.serve.tracing and bool(os.environ.get("MLFLOW_TRACKING_URI")))
+        self.hash_customers = params.serve.hash_customer_ids
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
@@ -65,7 +70,18 @@ class CopilotModel(PythonModel):
             moments = [parse_time(at) for at in text_column(frame, "at")]
         except UserError as error:
             raise bad_request(str(error)) from None
-        answers = self.copilot.answer_many(questions, text_column(frame, "customer_id"), moments)
+        customers = text_column(frame, "customer_id")
+        if self.tracer.enabled:  # one trace per question
+            tags = {
+                "adapter_sha256": self.config.get("adapter_sha256", ""),
+                "prompt_uri": self.config.get("prompt_uri", ""),
+            }
+            answers = [
+                self.copilot.answer_one(q, c, at, self.tracer, self.hash_customers, tags)
+                for q, c, at in zip(questions, customers, moments, strict=True)
+            ]
+        else:
+            answers = self.copilot.answer_many(questions, customers, moments)
         return pd.DataFrame(
             {
                 "answer": [a.answer for a in answers],
@@ -74,6 +90,7 @@ class CopilotModel(PythonModel):
                 "model": [self.config.get("model_name", "")] * len(answers),
                 "adapter_sha256": [self.config.get("adapter_sha256", "")] * len(answers),
                 "index_version": [self.copilot.retriever.version] * len(answers),
+                "trace_id": [a.trace_id for a in answers],
             }
         )
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pandas as pd
 from mlflow.types import ColSpec, Schema
 
+# `question` is required by the model, not by the schema: MLflow's own enforcement answers a
+# missing column with a multi-line message and a stack trace; predict answers it in one line.
 INPUTS = Schema(
     [
-        ColSpec("string", "question"),
+        ColSpec("string", "question", required=False),
         ColSpec("string", "customer_id", required=False),
         ColSpec("string", "at", required=False),
     ]
@@ -21,6 +23,7 @@ OUTPUTS = Schema(
         ColSpec("string", "model"),
         ColSpec("string", "adapter_sha256"),
         ColSpec("string", "index_version"),
+        ColSpec("string", "trace_id"),  # the MLflow trace of the answer ("" when not traced)
     ]
 )
 INPUT_EXAMPLE = pd.DataFrame([{"question": "How do I reset my password?", "customer_id": ""}])

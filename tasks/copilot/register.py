@@ -10,9 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from tasks import tracking
-from tasks.copilot.serving import index_reference, registered_params
+from tasks.copilot.prompt_registry import register_prompt, set_prompt_alias
+from tasks.copilot.serving import (
+    BASE_ENV,
+    INDEX_ENV,
+    base_reference,
+    environment,
+    index_reference,
+    registered_params,
+)
 from tasks.errors import UserError
 from tasks.index.embed import embedder_identity, finetuned_dir
+from tasks.models import base_model_dir
 from tasks.params import Params
 from tasks.reports import file_sha256, read_json, write_report
 
@@ -94,16 +103,26 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         "params": registered_params(params),
         "model_name": name,
         "adapter_sha256": adapter_hash,
-        "base_model": params.model.base,
+        "base": base_reference(params),
         "embedder": embedder_identity(params),
         "prompt_system": params.prompt.system,
         "retrieve": params.retrieve.model_dump(mode="json"),
         "index": index_reference(params, index_version, manifest_hash),
     }
+    prompt = register_prompt(
+        params,
+        commit_message=f"evaluated with adapter {adapter_hash[:12]} on index {index_version}",
+        tags={"adapter_sha256": adapter_hash, "index_version": index_version},
+    )
+    set_prompt_alias(params, CHALLENGER, prompt.version)
+    config["prompt_uri"] = f"prompts:/{prompt.name}/{prompt.version}"
     artifacts = {"adapter": str(adapter)}
     if params.finetune_embedder.enabled:
         artifacts["embedder"] = str(finetuned_dir(params))
-    with mlflow.start_run(run_name="register") as run:
+    # MLflow serves the input example once while logging: point it at this machine's index and
+    # base, so that check answers for real instead of failing on where the model is served.
+    served_here = {INDEX_ENV: str(params.paths.index_dir), BASE_ENV: str(base_model_dir(params))}
+    with mlflow.start_run(run_name="register") as run, environment(served_here):
         mlflow.set_tags({"step": "register", "git_commit": tracking.git_commit()})
         info = mlflow.pyfunc.log_model(
             name="copilot",
@@ -126,6 +145,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         "adapter_sha256": adapter_hash,
         "base_model": params.model.base,
         "embedder": embedder_identity(params),
+        "prompt_version": str(prompt.version),
         "git_commit": tracking.git_commit(),
     }
     for key, value in tags.items():

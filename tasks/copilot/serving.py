@@ -2,17 +2,21 @@
 
 What travels with the model version: the adapter (and a tuned embedder) as artifacts, the params
 with the paths left out, and the index by reference (backend, collection, the version and
-manifest hash it was evaluated with). Where it is served it works in its own folder
-(TANDEM_SERVE_DIR, else a temporary one), prepares the base model once into the user cache, and
+manifest hash it was evaluated with), the base model by its reference and shape. Where it is
+served it works in its own folder (TANDEM_SERVE_DIR, else a temporary one), prepares the base
+model once into the user cache (or takes a prepared one from TANDEM_BASE_DIR), checked to be the
+shape the adapter was trained on, and
 reads an embedded index from TANDEM_INDEX_DIR (a server index from its URL), checked to be one
 built with this model's embedder: anything else is a clear error, not wrong answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +25,30 @@ from tasks.index.embed import embedder_identity, finetuned_dir
 from tasks.models import PREPARED_MARKER, base_model_dir
 from tasks.params import Params
 from tasks.params_loader import parse_params, with_values
-from tasks.reports import text_sha256
+from tasks.reports import read_json, text_sha256
 
 log = logging.getLogger(__name__)
 
 INDEX_ENV = "TANDEM_INDEX_DIR"
 SERVE_ENV = "TANDEM_SERVE_DIR"
+BASE_ENV = "TANDEM_BASE_DIR"
+SHAPE_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
 PLACE = "."  # where a path of the registering machine stood
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Environment variables set for a block, then restored as they were."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def registered_params(params: Params) -> dict[str, Any]:
@@ -56,10 +77,29 @@ def index_reference(params: Params, version: str, manifest_sha256: str) -> dict[
     }
 
 
+def base_shape(model_dir: Path) -> dict[str, Any]:
+    """What an adapter needs of its base: its architecture and sizes (no path, no machine)."""
+    config = read_json(model_dir / "config.json")
+    return {key: config.get(key) for key in SHAPE_KEYS}
+
+
+def base_reference(params: Params) -> dict[str, Any]:
+    return {"ref": params.model.base, "shape": base_shape(base_model_dir(params))}
+
+
 def prepared_base(params: Params) -> Path:
-    """The base model prepared once per user and source (GGUF conversion takes ~20 s)."""
+    """The base model prepared once per user and source (GGUF conversion takes ~20 s), or the
+    prepared folder TANDEM_BASE_DIR names (an air-gapped server, a model of one's own)."""
     from tasks.train import prepare_model
 
+    given = os.environ.get(BASE_ENV)
+    if given:
+        if not (Path(given) / PREPARED_MARKER).is_file():
+            raise UserError(
+                f"{BASE_ENV}={given} is no prepared base model (no {PREPARED_MARKER}); "
+                "point it at the models/base folder `tandem prepare-model` wrote"
+            )
+        return Path(given)
     key = text_sha256(params.model.base)[:12]
     models = params.embedding.cache_root / "prepared" / key
     if not (models / "base" / PREPARED_MARKER).is_file():
@@ -91,7 +131,15 @@ def served_params(config: dict[str, Any], artifacts: dict[str, str]) -> tuple[Pa
     elif reference["url"]:
         values["index.qdrant_url"] = reference["url"]
     params = with_values(registered, values, origin="served params")
-    link(prepared_base(params), base_model_dir(params))
+    base = prepared_base(params)
+    expected = config["base"]["shape"]
+    if base_shape(base) != expected:
+        raise UserError(
+            f"the base model at {base} has shape {base_shape(base)}, the adapter was trained on "
+            f"{config['base']['ref']} of shape {expected}: set {BASE_ENV} to a prepared copy of "
+            "that model"
+        )
+    link(base, base_model_dir(params))
     if "embedder" in artifacts:
         link(Path(artifacts["embedder"]), finetuned_dir(params))
     check_index(params, reference)

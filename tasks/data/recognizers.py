@@ -104,12 +104,20 @@ class FormattedPhoneRecognizer(Guarded, PatternRecognizer):
 
 
 class OfflineEmailRecognizer(Guarded, EmailRecognizer):
-    """presidio's email recognizer whose domain check never downloads the suffix list."""
+    """presidio's email recognizer whose domain check never downloads the suffix list.
+
+    Addresses under reserved and private-use names (RFC 2606/6761 `.example`, `.test`, ...,
+    and `.internal`, `.local`, `.corp`) are no public suffix, yet they are mailboxes: a company's
+    own addresses are allowed by value (`curate.redact_allow`), never by their domain."""
 
     GUARD = re.compile("@")
+    PRIVATE_TLDS = frozenset(
+        {"example", "test", "invalid", "localhost", "internal", "local", "corp", "lan", "home"}
+    )
 
     def validate_result(self, pattern_text: str) -> bool:
-        return offline_tld_extract()(pattern_text).fqdn != ""
+        tld = pattern_text.rsplit(".", 1)[-1].lower()
+        return tld in self.PRIVATE_TLDS or offline_tld_extract()(pattern_text).fqdn != ""
 
 
 class GuardedIpRecognizer(Guarded, IpRecognizer):

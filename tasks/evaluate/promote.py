@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from tasks import tracking
+from tasks.copilot.prompt_registry import set_prompt_alias
 from tasks.copilot.register import CHALLENGER, CHAMPION, FACTS_TAG, eval_tag
 from tasks.errors import UserError
 from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG, RETRIEVAL
@@ -120,6 +122,14 @@ def _version_for(client: object, name: str, alias: str) -> object | None:
         return None
 
 
+def champion_prompt(params: Params, model_version: Any) -> None:
+    """The prompt's `champion` alias follows the model's (versions registered before prompts
+    were have no prompt_version tag, and no prompt to move)."""
+    version = model_version.tags.get("prompt_version")
+    if version:
+        set_prompt_alias(params, CHAMPION, version)
+
+
 def promote(params: Params, force_version: str | None = None) -> PromoteReport:
     from mlflow import MlflowClient
 
@@ -137,6 +147,7 @@ def promote(params: Params, force_version: str | None = None) -> PromoteReport:
         except MlflowException:
             raise UserError(f"--force {force_version}: {name} has no such version") from None
         client.set_registered_model_alias(name, CHAMPION, force_version)
+        champion_prompt(params, client.get_model_version(name, force_version))
         client.set_model_version_tag(name, force_version, "gate.decision", "forced")
         client.set_model_version_tag(name, force_version, "gate.previous_champion", previous)
         reason = f"forced by the operator (previous champion: {previous or 'none'})"
@@ -164,6 +175,7 @@ def promote(params: Params, force_version: str | None = None) -> PromoteReport:
     if decision.promote:
         client.set_model_version_tag(name, version, "gate.previous_champion", previous)
         client.set_registered_model_alias(name, CHAMPION, version)
+        champion_prompt(params, challenger)
     current = version if decision.promote else previous
     return PromoteReport(name, version, previous, current, decision.promote, False, reasons)
 

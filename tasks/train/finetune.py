@@ -235,7 +235,9 @@ def log_finetune_run(params: Params, report: FinetuneReport) -> str:
         for name, key in (("train_loss", "loss"), ("val_loss", "eval_loss"))
     }
     finals = {"final_val_loss": report.final_val_loss, "final_train_loss": report.final_train_loss}
+    records = read_records(params.paths.sft_dir / "train.jsonl")
     metrics = {
+        "feedback_records": sum(r.get("task_type") == "feedback" for r in records),
         "tokens_per_second": report.tokens_per_second,
         "wall_seconds": report.wall_seconds,
         "trainable_params": report.trainable_params,

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 STAGES = (
-    "prepare_model", "validate", "curate", "index", "build_sft", "finetune", "evaluate", "register",
+    "prepare_model", "validate", "curate", "finetune_embedder", "index", "build_sft", "finetune",
+    "evaluate", "register",
 )  # fmt: skip
 TINY_RUN = {  # seconds, not minutes: the tiny model, four steps, eight new tokens
     "finetune.max_steps": 4,
@@ -114,9 +115,10 @@ def test_repro_runs_each_stage_once_and_then_only_what_changed(repo: Path) -> No
         "finetune", "evaluate", "register",
     }  # fmt: skip
     # A code change marks the stages whose step runs that module, and only those: the search
-    # store is read by build-sft, evaluate and register, and written by index.
+    # store is read by build-sft, evaluate and register, and written by index; its point ids
+    # (store/base.py) are part of the index plan, whose embedding text the embedder tunes on.
     with (repo / "tasks" / "index" / "store" / "base.py").open("a") as module:
         module.write("\n# a changed comment is a changed dependency\n")
     assert set(json.loads(dvc("status", "--json", cwd=repo))) == {
-        "index", "build_sft", "finetune", "evaluate", "register",
+        "finetune_embedder", "index", "build_sft", "finetune", "evaluate", "register",
     }  # fmt: skip

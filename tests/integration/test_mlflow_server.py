@@ -100,7 +100,9 @@ def test_aliases_follow_the_gate_and_champion_loads(
     copilot_params: Params, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mlflow
+    import mlflow.genai
     import pandas as pd
+    from mlflow import MlflowClient
 
     params = copilot_params
     write_eval(params, 0.30)
@@ -123,7 +125,20 @@ def test_aliases_follow_the_gate_and_champion_loads(
     assert aliases(params) == {"challenger": "3", "champion": "2"}
 
     mlflow.set_tracking_uri(params.tracking.uri)
+    # The prompt is registered with the model: one version while its text is the same, named by
+    # every model version, and its champion alias follows the model's.
+    client = MlflowClient(tracking_uri=params.tracking.uri)
+    named = {
+        client.get_model_version(params.register_.model_name, v).tags["prompt_version"]
+        for v in ("1", "2", "3")
+    }
+    assert named == {"1"}
+    champion_prompt = mlflow.genai.load_prompt("prompts:/tandem-copilot-prompt@champion")
+    assert champion_prompt.version == 1
+    assert "{{question}}" in champion_prompt.template[1]["content"]
+    assert champion_prompt.template[0]["content"] == params.prompt.system
     monkeypatch.setenv("TANDEM_INDEX_DIR", str(params.paths.index_dir))  # where it is served
+    monkeypatch.setenv("TANDEM_BASE_DIR", str(params.paths.models_dir / "base"))
     model = mlflow.pyfunc.load_model(f"models:/{params.register_.model_name}@champion")
     assert model.metadata.run_id == second.run_id
     answers = model.predict(pd.DataFrame({"question": ["How do I rotate an API key?"]}))

@@ -225,7 +225,7 @@ def test_evaluation_artifact_is_the_four_way_table() -> None:
 def test_full_flow_runs_every_step_and_publishes_its_artifacts(
     api: None, tiny_sources: Path, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
-    """In process, on the tiny model: the nine steps, the four-way table, links, the promotion."""
+    """In process, on the tiny model: the ten steps, the evaluation table, links, the promotion."""
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     overrides = {
@@ -246,7 +246,7 @@ def test_full_flow_runs_every_step_and_publishes_its_artifacts(
     reports = full(overrides=overrides, params_path=str(REPO / "params.yaml"))
 
     assert list(reports) == [
-        "validate", "curate", "index", "prepare-model",
+        "validate", "curate", "finetune-embedder", "index", "prepare-model",
         "build-sft", "finetune", "evaluate", "register", "promote",
     ]  # fmt: skip
     assert reports["register"].version == "1" and reports["promote"].promoted

@@ -92,10 +92,23 @@ def closure(start: set[str]) -> set[str]:
     return seen
 
 
+def load_closure(name: str) -> set[str]:
+    """Every module of ours that loading `name` runs: top-level imports only, transitively."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(imports_of(module, top_level_only=True))
+    return seen
+
+
 def stage_modules(step: str) -> set[str]:
-    """What `tandem <step>` runs: the CLI with what it imports at load, and the step's module."""
+    """What `tandem <step>` runs: the CLI with what it imports at load (other commands'
+    function-level imports do not run), and the step's module with everything it imports."""
     run = dict(STEPS)[step]
-    cli = {CLI} | closure(set(imports_of(CLI, top_level_only=True)))
+    cli = load_closure(CLI)
     return cli | closure({run.__module__, *RUN_BY_PATH.get(step.replace("-", "_"), ())})
 
 

@@ -279,3 +279,13 @@ def test_email_check_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> N
         recognizers.offline_tld_extract.cache_clear()
     assert [r.entity_type for r in found] == ["EMAIL_ADDRESS"]
     assert attempts == []
+
+
+def test_mailboxes_under_reserved_names_are_redacted_unless_allowed_by_value() -> None:
+    """`.example` or `.internal` is no public suffix, but `jane@acme.example` is a mailbox: the
+    leak scan of the sft records counts it, so the redactor must too."""
+    redactor = make_redactor(["EMAIL_ADDRESS"], allow=["trust@larkspur.example"])
+    text = "Write to trust@larkspur.example, jane@acme.example or ops@corp.internal."
+    assert redactor.redact(text).text == (
+        "Write to trust@larkspur.example, <EMAIL_ADDRESS> or <EMAIL_ADDRESS>."
+    )

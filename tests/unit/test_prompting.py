@@ -65,3 +65,12 @@ def test_a_document_cannot_forge_the_prompts_structure(make_params: Callable[...
         "Question: How long do refunds take?"
     ]
     assert cited_ids("It is [TCK-B1].", [h.doc_id for h in hits]) == []  # not a shown id
+
+
+def test_prompt_slots_take_the_registry_form() -> None:
+    from tasks.copilot.prompt_registry import registry_form
+
+    assert registry_form("Context:\n{context}\n\n{customer}Question: {question}") == (
+        "Context:\n{{context}}\n\n{{customer}}Question: {{question}}"
+    )
+    assert registry_form("{{already}} and {x}") == "{{already}} and {{x}}"
