@@ -27,7 +27,7 @@ from tasks.params_loader import load_params
 from tasks.train import build_sft, finetune, finetune_embedder, prepare_model
 
 SHOWN = ("facts", "must_include", "token_f1", "rougeL", "format", "cites_gold")
-SHOWN += ("abstains_when_missing", "answers_when_present")
+SHOWN += ("abstains_when_missing", "answers_when_present", "repeats")
 
 
 def lever(spec: str) -> tuple[str, dict[str, Any]]:

@@ -78,6 +78,30 @@ def rouge_l(prediction: str, reference: str) -> float:
     return float(_rouge_scorer().score(reference, prediction)["rougeL"].fmeasure)
 
 
+# A sentence ends at . ! ? or a line break; a step's number ("2.") opens a unit of its own.
+_UNITS = re.compile(r"(?<=[.!?])\s+|\n+|(?:^|\s)\d{1,2}[.)]\s")
+MIN_REPEATED_WORDS = 3  # "Thank you." twice is not a loop
+LOOP_WORDS = 8  # a run of this many words said twice is a loop, sentence or not
+
+
+def repeats(prediction: str) -> float:
+    """1.0 when the answer says a sentence or a step twice, or loops on a phrase (normalized
+    words), else 0.0."""
+    tokens = normalize_tokens(prediction)
+    runs = [tuple(tokens[i : i + LOOP_WORDS]) for i in range(len(tokens) - LOOP_WORDS + 1)]
+    if len(set(runs)) < len(runs):
+        return 1.0
+    seen: set[tuple[str, ...]] = set()
+    for unit in _UNITS.split(prediction):
+        words = tuple(normalize_tokens(unit or ""))
+        if len(words) < MIN_REPEATED_WORDS:
+            continue
+        if words in seen:
+            return 1.0
+        seen.add(words)
+    return 0.0
+
+
 def must_include_coverage(prediction: str, facts: Sequence[str]) -> float:
     if not facts:
         return math.nan

@@ -25,6 +25,7 @@ ANSWER_METRICS = (
     "abstention_accuracy",
     "abstains_when_missing",
     "answers_when_present",
+    "repeats",  # share of answers that say a sentence or a step twice: lower is better
 )
 
 
@@ -48,6 +49,7 @@ def score_answer(
         # the two halves of it: declining without the evidence, answering with it
         "abstains_when_missing": math.nan if has_answer else float(abstains),
         "answers_when_present": float(not abstains) if has_answer else math.nan,
+        "repeats": metrics.repeats(answer),
     }
     row["facts"] = metrics.facts(
         row["must_include"], row["abstention_accuracy"], row["token_f1"], bool(gold)

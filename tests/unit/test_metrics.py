@@ -118,3 +118,18 @@ def test_answer_score_leaves_out_the_parts_a_question_does_not_support() -> None
     weights = {"rougeL": 1.0, "facts": 1.0, "cites_gold": 1.0}
     parts = {"rougeL": 0.5, "facts": 1.0, "cites_gold": math.nan}
     assert metrics.answer_score(parts, weights) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Steps:\n1. Confirm the plan is active. 2. Confirm the plan is active. 3. Done", 1.0),
+        ("Summary: Reset it.\nSteps:\n1. Open Settings and click Reset.\n2. Wait.", 0.0),
+        ('Quote [KB-6]: "Quote [KB-6]: "Quote [KB-6]: "Quote [KB-6]: "Quote [KB-6]: "', 1.0),
+        ("Thank you. Thank you.", 0.0),  # too short to be a loop
+    ],
+)
+def test_repeats_flags_a_sentence_a_step_or_a_phrase_said_twice(
+    answer: str, expected: float
+) -> None:
+    assert metrics.repeats(answer) == expected
