@@ -143,8 +143,9 @@ _NAME_CONTEXTS = (
     rf"thanks|thank you|many thanks|cheers|sincerely|yours truly|yours sincerely|best)"
     rf"[ \t]*[,.!\-–—]?[ \t]*"
     rf"(?:\n[ \t]*)?{_NAME}(?=[ \t]*(?:[,.!\"”')]|$))",
-    # a person named by their relation: "my colleague Maria Lindqvist", "ask our admin, Jane"
-    rf"\b(?i:colleague|coworker|co-worker|manager|boss|assistant|admin|administrator|husband"
+    # a person named by their relation: "my colleague Maria Lindqvist", "ask our admin, Jane";
+    # in lower case only, as prose writes them ("Admin Console" is a product's name)
+    rf"\b(?:colleague|coworker|co-worker|manager|boss|assistant|admin|administrator|husband"
     rf"|wife|partner|son|daughter|friend|technician|engineer|contact person|named|called)"
     rf",?[ \t]+{_NAME}",
     # a form field: "Name: Jane Doe", "Contact: Jane Doe"

@@ -57,6 +57,9 @@ def test_format_adherence() -> None:
     assert metrics.follows_format("Summary: x\nSteps:\n1. y\nSources: none", FORMAT) == 1.0
     assert metrics.follows_format("The plan costs $14.", FORMAT) == 0.0
     assert metrics.follows_format("Summary: x\nSources: [KB-1]", FORMAT) == 0.0  # no steps
+    # the sample's quote-then-answer form: the quoted evidence line, then the structure
+    assert metrics.follows_format(f'Quote [KB-012]: "It costs $14."\n{GOOD}', FORMAT) == 1.0
+    assert metrics.follows_format('Quote [KB-012]: "It costs $14."', FORMAT) == 0.0
     assert math.isnan(metrics.follows_format(GOOD, None))  # no declared format: no metric
 
 

@@ -289,3 +289,9 @@ def test_mailboxes_under_reserved_names_are_redacted_unless_allowed_by_value() -
     assert redactor.redact(text).text == (
         "Write to trust@larkspur.example, <EMAIL_ADDRESS> or <EMAIL_ADDRESS>."
     )
+
+
+def test_a_product_named_after_a_role_is_no_person() -> None:
+    redactor = make_redactor(["PERSON"])
+    assert redactor.find("Wipe it from Admin Console > Devices.") == []
+    assert redactor.redact("Ask our admin, Jane Doe.").text == "Ask our admin, <PERSON>."
