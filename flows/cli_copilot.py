@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_options import DEFAULT_PARAMS, JsonOpt, ParamsOpt, SetOpt, emit, params_of
+from flows.cli_options import (
+    DEFAULT_PARAMS,
+    CustomerOpt,
+    JsonOpt,
+    ModelOpt,
+    ParamsOpt,
+    SetOpt,
+    emit,
+    params_of,
+)
 from flows.render import as_plain
 
 
@@ -17,7 +26,7 @@ def search(
     query: str,
     params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
-    customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
+    customer: CustomerOpt = "",
     at: Annotated[
         str | None, typer.Option("--at", help="ISO time the facts must be valid at")
     ] = None,
@@ -44,10 +53,8 @@ def ask(
     question: str,
     params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
-    customer: Annotated[str, typer.Option("--customer", help="asking customer's id")] = "",
-    model: Annotated[
-        str | None, typer.Option("--model", help="e.g. models:/tandem-copilot@champion")
-    ] = None,
+    customer: CustomerOpt = "",
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a support question with retrieved, cited sources."""
@@ -71,9 +78,7 @@ def ask(
 def serve_copilot(
     params: ParamsOpt = DEFAULT_PARAMS,
     set_: SetOpt = None,
-    model: Annotated[
-        str | None, typer.Option("--model", help="e.g. models:/tandem-copilot@champion")
-    ] = None,
+    model: ModelOpt = None,
 ) -> None:
     """The page for support agents (ask, see sources, correct) and its API, at serve.host:port;
     the model stays loaded, every answer is traced."""

@@ -18,6 +18,10 @@ SetOpt = Annotated[
     list[str] | None, typer.Option("--set", "-S", help="override a param: -S finetune.lora.r=16")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the step's JSON report")]
+CustomerOpt = Annotated[str, typer.Option("--customer", help="asking customer's id")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="e.g. models:/tandem-copilot@champion")
+]
 
 
 def params_of(path: Path, overrides: list[str] | None) -> Params:
