@@ -50,6 +50,20 @@ def recall_at(backend: str, k: int, curated: Path, out: Path) -> float | None:
     return index.run(params, full=True).recall
 
 
+def batch_invariance(model: object, texts: list[str], batch_size: int, samples: int = 32) -> float:
+    """The lowest cosine between a text's vector embedded alone and inside a batch of 64 other
+    texts: 1.0 means the index's vectors do not depend on which texts synced together."""
+    import numpy as np
+
+    alone = embed_texts(model, texts[:samples], 1)  # type: ignore[arg-type]
+    lowest = 1.0
+    for n in range(samples):
+        batch = [texts[n], *texts[samples + n : samples + n + 63]]
+        inside = embed_texts(model, batch, batch_size)[0]  # type: ignore[arg-type]
+        lowest = min(lowest, float(np.dot(alone[n], inside)))
+    return lowest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--curated", type=Path, default=REPO / "out" / "curated")

@@ -184,6 +184,7 @@ class SftParams(Section):
     quote_sentences: int = Field(ge=1)
     context_order: Literal["shuffled", "retrieved"]
     customer_context: Literal["exclude", "redact"]
+    feedback_repeat: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _citation(self) -> SftParams:

@@ -8,6 +8,12 @@ A thumbs up or down is a `helpful` feedback (with the reason); "the right answer
 asking customer (so validate's tenancy checks apply) and the documents the answer rested on as
 gold; questions that repeat an sft prompt or come close to an eval question are left out (the
 eval set must stay unseen). Validation, PII redaction and dedup then treat them as any input.
+
+A correction is also a fact, and facts belong in the index: `<source_dir>/documents/feedback.jsonl`
+holds each exported correction as a document (the question as title, the correction as text,
+scoped to the asking customer: fail closed), cited like any other after the next re-index. A
+shared correction is the gold of its sft example, so training quotes it as inference will; a
+135M model did not learn a fact the context contradicted from 16 copies in 20 steps.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from tasks.reports import write_jsonl_atomic
 
 log = logging.getLogger(__name__)
 
-FEEDBACK_FILE = "feedback.jsonl"  # under <source_dir>/sft/
-TASK_TYPE = "feedback"
+FEEDBACK_FILE = "feedback.jsonl"  # under <source_dir>/sft/ and <source_dir>/documents/
+TASK_TYPE = "feedback"  # the sft examples' task_type and the documents' source
 
 
 def human(agent: str) -> Any:
@@ -122,6 +128,8 @@ def example(row: dict[str, Any], params: Params) -> tuple[dict[str, Any] | None,
         return None, "no verdict"
     customer = str((source.metadata or {}).get("customer_id", ""))
     gold = row["cited"] or row["shown"]
+    if expected is not None and not customer:
+        gold = [document_id(row["trace_id"])]  # the correction itself is the evidence
     shaped = {
         "id": f"fb-{row['trace_id']}",
         "prompt": row["question"],
@@ -131,6 +139,23 @@ def example(row: dict[str, Any], params: Params) -> tuple[dict[str, Any] | None,
         "gold_doc_ids": list(gold),
     }
     return shaped, "corrected" if expected is not None else "upvoted"
+
+
+def document_id(trace_id: str) -> str:
+    """Short like the ids the model learnt to cite (the 135M model abstained rather than copy a
+    40-character one): 8 hex digits of the trace id, even odds of one clash at ~77k corrections."""
+    return f"FB-{trace_id.removeprefix('tr-')[:8]}"
+
+
+def as_document(shaped: dict[str, Any]) -> dict[str, Any]:
+    """An exported correction as a knowledge document of the input contract."""
+    return {
+        "id": document_id(shaped["id"].removeprefix("fb-")),
+        "title": shaped["prompt"],
+        "text": shaped["response"],
+        "source": TASK_TYPE,
+        "customer_id": shaped["customer_id"],
+    }
 
 
 def source_texts(params: Params, kind: str, field: str) -> dict[str, str]:
@@ -171,16 +196,19 @@ def export(params: Params) -> FeedbackExport:
             known.add(normalized(shaped["prompt"]))
             candidates.append((shaped, why))
     leaking = leaks_into_eval([c["prompt"] for c, _ in candidates], params)
-    rows = []
+    rows, documents = [], []
     for n, (shaped, why) in enumerate(candidates):
         if n in leaking:
             counts["known"] += 1
         else:
             rows.append(shaped)
             counts[why] += 1
-    path = Path(params.paths.source_dir) / "sft" / FEEDBACK_FILE
-    if rows or path.exists():  # no feedback yet: the source folder is left as it is
-        write_jsonl_atomic(path, rows)
+            documents += [as_document(shaped)] if why == "corrected" else []
+    source = Path(params.paths.source_dir)
+    path = source / "sft" / FEEDBACK_FILE
+    for written, target in ((rows, path), (documents, source / "documents" / FEEDBACK_FILE)):
+        if written or target.exists():  # no feedback yet: the source folder is left as it is
+            write_jsonl_atomic(target, written)
     log.info("feedback: %s -> %s", counts, path)
     return FeedbackExport(
         str(path), counts["corrected"], counts["upvoted"], counts["unapproved"], counts["known"]

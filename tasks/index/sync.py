@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tasks.index.embed import PROGRESS_MIN_TEXTS, embed_texts, shared_embedder
-from tasks.index.plan import SYNC_FIELDS, Desired, plan_sync
+from tasks.index.plan import SYNC_FIELDS, Desired, SyncPlan, plan_sync
 from tasks.index.retrieve import search_hits
 from tasks.index.store.base import Store, Visible
 from tasks.params import Params
@@ -70,7 +70,7 @@ class Embedder:
         return (embed_texts(self(), batch, size) for batch in texts)
 
 
-def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Params) -> SyncCounts:
+def planned(store: Store, desired: dict[str, Desired]) -> SyncPlan:
     plan = plan_sync(desired, store.scroll(SYNC_FIELDS))
     log.info(
         "sync plan: %d to embed, %d payloads, %d to delete, %d unchanged",
@@ -79,20 +79,43 @@ def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Par
         len(plan.delete),
         plan.unchanged,
     )
-    embed_seconds = write_seconds = 0.0
+    return plan
+
+
+def embedded(
+    plan: SyncPlan, desired: dict[str, Desired], model: Embedder, params: Params
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """(point ids, their vectors) per upsert batch, embedded lazily as they are consumed."""
     size = params.index.upsert_batch
     batches = [plan.embed[start : start + size] for start in range(0, len(plan.embed), size)]
-    vectors_per_batch = model.batches([[desired[pid].text for pid in ids] for ids in batches])
+    vectors = model.batches([[desired[pid].text for pid in ids] for ids in batches])
     bar_options = {} if len(plan.embed) > PROGRESS_MIN_TEXTS else {"disable": True}
     with tqdm(total=len(plan.embed), desc="index", unit="chunk", **bar_options) as bar:
         for ids in batches:
-            started = time.perf_counter()
-            vectors = next(vectors_per_batch)  # waiting on the embedder (or its workers)
-            embed_seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            store.upsert(list(ids), vectors, [desired[pid].payload for pid in ids])
-            write_seconds += time.perf_counter() - started
+            yield list(ids), next(vectors)
             bar.update(len(ids))
+
+
+def write(
+    store: Store,
+    plan: SyncPlan,
+    batches: Iterable[tuple[list[str], np.ndarray]],
+    desired: dict[str, Desired],
+    embed_seconds: float = 0.0,
+) -> SyncCounts:
+    """Write what the plan says; `batches` may still be embedding (its wait counts as embed
+    time) or be embedded already (then `embed_seconds` says how long that took)."""
+    write_seconds = 0.0
+    pending = iter(batches)
+    while True:
+        started = time.perf_counter()
+        batch = next(pending, None)  # waiting on the embedder (or its workers)
+        embed_seconds += time.perf_counter() - started
+        if batch is None:
+            break
+        started = time.perf_counter()
+        store.upsert(batch[0], batch[1], [desired[pid].payload for pid in batch[0]])
+        write_seconds += time.perf_counter() - started
     started = time.perf_counter()
     store.overwrite_payloads(list(plan.repayload), [desired[pid].payload for pid in plan.repayload])
     store.delete(list(plan.delete))  # last: readers never see a replaced document missing
@@ -105,6 +128,12 @@ def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Par
         round(embed_seconds, 3),
         round(write_seconds, 3),
     )
+
+
+def sync(store: Store, desired: dict[str, Desired], model: Embedder, params: Params) -> SyncCounts:
+    """Embed and write as one stream (a version no reader sees yet: memory stays one batch)."""
+    plan = planned(store, desired)
+    return write(store, plan, embedded(plan, desired, model, params), desired)
 
 
 def measure_recall(

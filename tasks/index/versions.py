@@ -4,6 +4,7 @@ atomically, garbage collection, the published manifest, and what rollback may re
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,16 @@ from tasks.index.embed import embedding_dim
 from tasks.index.plan import Desired, content_summary, manifest_sha256, rebuild_reason
 from tasks.index.store.base import Catalog, version_name, version_number
 from tasks.index.store.catalog import open_catalog
-from tasks.index.sync import Embedder, SyncCounts, check_count, measure_recall, sync
+from tasks.index.sync import (
+    Embedder,
+    SyncCounts,
+    check_count,
+    embedded,
+    measure_recall,
+    planned,
+    sync,
+    write,
+)
 from tasks.params import Params
 from tasks.reports import write_json_atomic
 
@@ -27,11 +37,22 @@ def sync_current(
     model: Embedder,
     params: Params,
 ) -> tuple[SyncCounts, int]:
-    """In place, under the publish lock: embedded readers snapshot before or after, never during."""
+    """In place. The caller holds the writer lock, so the version changes only here: its plan is
+    read and its changes embedded with the publish lock free (readers open snapshots meanwhile),
+    which is then held only while they are written: readers see before or after, never during."""
     with catalog.publish_lock():
         store = catalog.open(version)
         try:
-            counts = sync(store, desired, model, params)
+            plan = planned(store, desired)
+        finally:
+            store.close()
+    started = time.perf_counter()
+    batches = list(embedded(plan, desired, model, params))
+    embed_seconds = time.perf_counter() - started
+    with catalog.publish_lock():
+        store = catalog.open(version)
+        try:
+            counts = write(store, plan, batches, desired, embed_seconds)
             if counts.changed:
                 store.optimize()
             points = check_count(store, desired, version)

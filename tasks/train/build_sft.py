@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.copilot.prompting import build_messages, citation_line
 from tasks.errors import DataQualityError, UserError
 from tasks.evaluate.metrics import token_f1
@@ -45,6 +46,21 @@ class SftRecord:
 def is_validation(example_id: str, val_fraction: float) -> bool:
     """The sft/val split: stable by id."""
     return in_share(example_id, val_fraction)
+
+
+def split(records: list[SftRecord], p: SftParams) -> tuple[list[SftRecord], list[SftRecord]]:
+    """Train and val by a stable hash of the id; reviewed feedback always trains, repeated
+    `sft.feedback_repeat` times: one example among hundreds, seen at most once in a short
+    fine-tune, would not change what the model answers."""
+    train, val = [], []
+    for record in records:
+        if record.task_type == FEEDBACK_TASK:
+            train += [record] * p.feedback_repeat  # same id: one example, weighted
+        elif is_validation(record.id, p.val_fraction):
+            val.append(record)
+        else:
+            train.append(record)
+    return train, val
 
 
 def cite_gold(response: str, gold_doc_ids: Sequence[str], p: SftParams) -> str:
@@ -102,7 +118,9 @@ def make_record(
     gold = [d for d in example.gold_doc_ids if d in gold_chunks]
     distractors = [h for h in hits if h.doc_id not in example.gold_doc_ids]
     distractors = list({h.doc_id: h for h in reversed(distractors)}.values())[::-1]  # one per doc
-    oracle = bool(gold) and rng.random() < p.oracle_fraction
+    # a reviewer's answer is the answer in its own context: never traded for the abstention
+    reviewed = example.task_type == FEEDBACK_TASK
+    oracle = bool(gold) and (reviewed or rng.random() < p.oracle_fraction)
     if oracle:
         context = [gold_chunks[d] for d in gold] + distractors[: p.num_distractors]
         response = target(example, gold, gold_chunks, p)
@@ -232,8 +250,7 @@ def run(params: Params) -> BuildSftReport:
     assert_no_pii(records, redactor)
     assert_no_leak(records, params)
 
-    train = [r for r in records if not is_validation(r.id, params.sft.val_fraction)]
-    val = [r for r in records if is_validation(r.id, params.sft.val_fraction)]
+    train, val = split(records, params.sft)
     write_jsonl(params.paths.sft_dir / "train.jsonl", train)
     write_jsonl(params.paths.sft_dir / "val.jsonl", val)
     report = BuildSftReport(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.errors import UserError
 from tasks.models import (
     adapter_dir,
@@ -237,7 +238,7 @@ def log_finetune_run(params: Params, report: FinetuneReport) -> str:
     finals = {"final_val_loss": report.final_val_loss, "final_train_loss": report.final_train_loss}
     records = read_records(params.paths.sft_dir / "train.jsonl")
     metrics = {
-        "feedback_records": sum(r.get("task_type") == "feedback" for r in records),
+        "feedback_examples": len({r["id"] for r in records if r.get("task_type") == FEEDBACK_TASK}),
         "tokens_per_second": report.tokens_per_second,
         "wall_seconds": report.wall_seconds,
         "trainable_params": report.trainable_params,

@@ -11,10 +11,11 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 import yaml
 from index_corpus import kb_chunks, write_chunks
@@ -115,3 +116,37 @@ def test_a_curate_killed_between_its_files_leaves_the_previous_generation(
     assert after == before  # the previous generation, whole
     curate.run(params)  # and the next curate publishes the new one
     assert {p.name: file_sha256(p) for p in params.paths.curated_dir.iterdir()} != before
+
+
+def test_readers_open_the_index_while_a_sync_is_embedding(
+    make_params: Callable[..., Params], embedder: SentenceTransformer
+) -> None:
+    """The publish lock is held while changes are written, not while they are embedded: a
+    search started mid-sync opens the current version at once (and sees it as before)."""
+    from tasks.index.embed import embed_texts
+    from tasks.index.retrieve import Retriever
+
+    params = make_params("index.backend=embedded", "index.lock_timeout=2")
+    old = kb_chunks()
+    write_chunks(params, old)
+    index.run(params, embedder=embedder)
+    write_chunks(params, [*old, {**old[0], "chunk_id": "fresh-1", "text": "A new article."}])
+    embedding, release = threading.Event(), threading.Event()
+
+    def slow_batches(batches: list[list[str]]) -> Iterator[np.ndarray]:
+        for texts in batches:
+            embedding.set()
+            assert release.wait(timeout=120)  # the embedding a large change would take
+            yield embed_texts(embedder, texts, params.embedding.batch_size)
+
+    syncing = threading.Thread(target=lambda: index.run(params, embed_batches=slow_batches))
+    syncing.start()
+    try:
+        assert embedding.wait(timeout=120)
+        with Retriever(params, embedder=embedder) as retriever:  # lock_timeout=2 s or IndexBusy
+            found = {h.chunk_id for h in retriever.search("share a folder", k=50)}
+        assert found and found <= {c["chunk_id"] for c in old}  # the version before the sync
+    finally:
+        release.set()
+        syncing.join(timeout=300)
+    assert "fresh-1" in indexed_chunk_ids(params)

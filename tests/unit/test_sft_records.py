@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
+from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.copilot.prompting import cited_ids
 from tasks.params import Params
 from tasks.schema import Hit, SftExample
-from tasks.train.build_sft import cite_gold, is_validation, make_record
+from tasks.train.build_sft import cite_gold, is_validation, make_record, split
 from tasks.train.finetune import IGNORE_INDEX, tokenize_record
 
 pytestmark = pytest.mark.unit
@@ -95,3 +97,18 @@ def test_tokenize_record_masks_prompt_and_keeps_response(tiny_model_dir) -> None
     labelled = [t for t in encoded["labels"] if t != IGNORE_INDEX]
     assert tokenizer.decode(labelled).startswith("Summary: ok")
     assert encoded["labels"][0] == IGNORE_INDEX
+
+
+def test_reviewed_feedback_always_answers_always_trains_and_is_weighted(
+    make_params: Callable[..., Params],
+) -> None:
+    params = make_params("sft.oracle_fraction=0.0", "sft.val_fraction=0.9", "sft.feedback_repeat=3")
+    reviewed = replace(EXAMPLE, id="fb-tr-1", task_type=FEEDBACK_TASK)
+    ordinary = [replace(EXAMPLE, id=f"SFT-{n}") for n in range(20)]
+    records = [make_record(e, HITS, GOLD, params) for e in [reviewed, *ordinary]]
+    assert records[0].oracle  # no abstention target traded for the reviewer's answer
+    assert not any(r.oracle for r in records[1:])  # oracle_fraction=0 still rules the rest
+    train, val = split(records, params.sft)
+    assert [r.id for r in train].count("fb-tr-1") == 3
+    assert "fb-tr-1" not in {r.id for r in val}
+    assert len(val) + len(train) == len(ordinary) + 3 and val  # the others split as before
