@@ -131,7 +131,7 @@ def main() -> None:
     queries = [*questions["question"], *sft["prompt"], *(q.split(". ")[0] for q in filler_queries)]
     customers = [*questions["customer_id"], *sft["customer_id"], *[""] * len(filler_queries)]
     print(f"corpus: {len(desired)} chunks ({len(filler_docs)} filler), {len(queries)} queries")
-    batch = params.embedding.batch_size
+    batch = params.embedding.encode_batch
     vectors = embed_cached(model, [d.text for d in desired], batch, args.cache)
     query_vectors = embed_cached(model, queries, batch, args.cache)
 

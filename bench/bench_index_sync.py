@@ -99,7 +99,7 @@ def query_latency(params: Params, questions: list[str], customers: list[str]) ->
             started = time.perf_counter()
             retriever.search(question, customer)
             end_to_end.append((time.perf_counter() - started) * 1000)
-    vectors = embed_texts(model, questions, params.embedding.batch_size)
+    vectors = embed_texts(model, questions, params.embedding.encode_batch)
     catalog = open_catalog(params.index, params.paths.index_dir)
     store = catalog.open(str(catalog.current()))
     qdrant = []

@@ -103,7 +103,14 @@ class EmbeddingParams(Section):
     model: str
     backend: Literal["torch", "onnx-int8"]
     batch_size: int = Field(gt=0)
+    batch_invariant: bool
     cache_dir: Path | None
+
+    @property
+    def encode_batch(self) -> int:
+        """Texts per encode call: 1 where a text's vector would depend on the rest of its batch
+        (int8's dynamic quantization scales activations by the whole batch's range)."""
+        return 1 if self.batch_invariant and self.backend == "onnx-int8" else self.batch_size
 
     @property
     def cache_root(self) -> Path:

@@ -21,6 +21,7 @@ from tasks.errors import UserError
 from tasks.reports import publish_folder, text_sha256
 
 # Fields of the document contract (docs/data.md); anything else is kept in `metadata` (JSON).
+FEEDBACK_TASK = "feedback"  # the task_type of sft examples exported from agents' feedback
 DOCUMENT_FIELDS = (
     "id",
     "text",

@@ -27,11 +27,12 @@ from typing import Any
 from tasks import tracking
 from tasks.params import Params
 from tasks.reports import write_jsonl_atomic
+from tasks.schema import FEEDBACK_TASK
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.jsonl"  # under <source_dir>/sft/ and <source_dir>/documents/
-TASK_TYPE = "feedback"  # the sft examples' task_type and the documents' source
+TASK_TYPE = FEEDBACK_TASK  # the sft examples' task_type and the documents' source
 
 
 def human(agent: str) -> Any:

@@ -82,7 +82,7 @@ def shared_embedder(params: Params) -> SentenceTransformer:
 
 def embed_batch(params: Params, texts: list[str]) -> np.ndarray:
     """One batch of the index's changed chunks, embedded wherever the task runner put it."""
-    return embed_texts(shared_embedder(params), texts, params.embedding.batch_size)
+    return embed_texts(shared_embedder(params), texts, params.embedding.encode_batch)
 
 
 def embedding_dim(model: SentenceTransformer) -> int:

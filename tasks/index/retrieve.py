@@ -201,7 +201,7 @@ class Retriever:
                 queries,
                 where,
                 k or self.params.retrieve.k,
-                self.params.embedding.batch_size,
+                self.params.embedding.encode_batch,
             )
         return [
             own_or_global(hits, asker.customer_id) for hits, asker in zip(found, where, strict=True)

@@ -66,7 +66,7 @@ class Embedder:
     def batches(self, texts: list[list[str]]) -> Iterator[np.ndarray]:
         if self._embed_batches is not None:
             return self._embed_batches(texts)
-        size = self._params.embedding.batch_size
+        size = self._params.embedding.encode_batch
         return (embed_texts(self(), batch, size) for batch in texts)
 
 
@@ -154,7 +154,7 @@ def measure_recall(
         [e.question for e in questions],
         where,
         params.retrieve.k,
-        params.embedding.batch_size,
+        params.embedding.encode_batch,
     )
     found = sum(
         bool({h.doc_id for h in per} & set(e.gold_doc_ids))

@@ -19,13 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.copilot.prompting import build_messages, citation_line
 from tasks.errors import DataQualityError, UserError
 from tasks.evaluate.metrics import token_f1
 from tasks.params import Params
 from tasks.reports import write_jsonl_atomic, write_report
-from tasks.schema import Hit, SftExample, in_share, read_sft
+from tasks.schema import FEEDBACK_TASK, Hit, SftExample, in_share, read_sft
 from tasks.sections import SftParams
 from tasks.train.leak_scan import scan
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.errors import UserError
 from tasks.models import (
     adapter_dir,
@@ -21,6 +20,7 @@ from tasks.models import (
 )
 from tasks.params import Params
 from tasks.reports import read_json, write_json_atomic, write_report
+from tasks.schema import FEEDBACK_TASK
 from tasks.sections import FinetuneParams
 from tasks.train.response_loss import IGNORE_INDEX, response_loss_trainer
 

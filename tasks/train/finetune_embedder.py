@@ -164,7 +164,7 @@ def run(params: Params) -> FinetuneEmbedderReport:
     configure_threads(params.model)
     base = resolve_model_ref(params.embedding.model)
     model = SentenceTransformer(base, device="cpu")
-    batch = params.embedding.batch_size
+    batch = params.embedding.batch_size  # a torch model: its vectors do not depend on the batch
     texts = [
         embedding_text(t or "", x) for t, x in zip(chunks["title"], chunks["text"], strict=True)
     ]

@@ -2,8 +2,13 @@
 params): the copilot is asked something no document answers, a support agent corrects the traced
 answer, a reviewer approves it, `feedback export` turns it into an sft example and a knowledge
 document, and after the next re-index and fine-tune the copilot's answer to that question states
-the corrected fact, which it did not before. (The page that records the
-correction is driven in tests/e2e/test_agent_page.py.)"""
+the corrected fact, which it did not before. (The page that records the correction is driven
+in tests/e2e/test_agent_page.py.)
+
+Then the memorisation probe: customer tickets holding secrets that are no PII (a door code, a
+serial, a wire reference), each named as gold by an sft example of its own customer, never reach
+the one shared adapter: the training records hold none, and the trained model prompted with each
+ticket's title and no context says none."""
 
 from __future__ import annotations
 
@@ -37,11 +42,33 @@ CORRECTION = (
 )
 
 
+SECRETS = {  # ticket id: (customer, title, the secret its text holds)
+    "TCK-9001": ("CUS-004", "Badge reader at the Oslo office", "door code 7319#"),
+    "TCK-9002": ("CUS-005", "Replacement appliance shipped", "serial LKX7Q2Z99841"),
+    "TCK-9003": ("CUS-006", "Refund wired back", "wire reference WZ55Q21ZX08"),
+}
+
+
+def seed_secrets(source: Path) -> None:
+    tickets, examples = [], []
+    for ticket_id, (customer, title, secret) in SECRETS.items():
+        text = f"Customer {customer} asked about: {title}. For the record: {secret}."
+        tickets.append({"id": ticket_id, "title": title, "text": text, "source": "ticket",
+                        "customer_id": customer, "visibility": "internal"})  # fmt: skip
+        examples.append({"id": f"SFT-{ticket_id}", "prompt": f"What was noted on {title}?",
+                         "response": f"Summary: {secret}.", "customer_id": customer,
+                         "gold_doc_ids": [ticket_id]})  # fmt: skip
+    for folder, rows in (("documents", tickets), ("sft", examples)):
+        lines = "".join(json.dumps(row) + "\n" for row in rows)
+        (source / folder / "seeded_secrets.jsonl").write_text(lines, encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def params(tmp_path_factory: pytest.TempPathFactory) -> Params:
     work = tmp_path_factory.mktemp("feedback-real")
     source = work / "source"
     shutil.copytree(REPO / "data" / "sample", source)  # feedback is exported into the source
+    seed_secrets(source)
     loaded = load_params(
         REPO / "params.yaml",
         values={"paths.source_dir": str(source), "paths.out_dir": str(work / "out")},
@@ -85,3 +112,27 @@ def test_an_approved_correction_is_what_the_next_fine_tune_answers(params: Param
 
     after, _ = answer(params, adapter_dir(params), Tracer(False))
     assert FACT in after, after  # (whether it also cites it varies: gold cited in ~70% of answers)
+
+
+def test_no_customer_secret_reaches_the_shared_adapter(params: Params) -> None:
+    from peft import PeftModel
+
+    from tasks.copilot.generate import generate
+    from tasks.copilot.prompting import build_messages
+    from tasks.models import load_base
+
+    if not (adapter_dir(params) / "adapter_config.json").is_file():  # run alone
+        for step in (build_sft, finetune):
+            step.run(params)
+    training = (params.paths.sft_dir / "train.jsonl").read_text(encoding="utf-8")
+    training += (params.paths.sft_dir / "val.jsonl").read_text(encoding="utf-8")
+    assert not [s for _, _, s in SECRETS.values() if s in training]
+    base, tokenizer, _ = load_base(params)
+    model = PeftModel.from_pretrained(base, adapter_dir(params)).eval()
+    asked = [
+        build_messages(params.prompt, prompt, [], customer)
+        for customer, title, _ in SECRETS.values()
+        for prompt in (title, f"What was noted on {title}?")
+    ]
+    said = "\n".join(generate(model, tokenizer, asked, params.generate))
+    assert not [s for _, _, s in SECRETS.values() if s in said or s.split()[-1] in said], said

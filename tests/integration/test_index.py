@@ -10,6 +10,7 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 from index_corpus import kb_chunks, write_chunks, write_eval
 
@@ -321,3 +322,43 @@ def test_onnx_int8_embedder_is_exported_once_and_agrees_with_torch(
     assert (quantized * reference).sum(axis=1).min() > 0.97  # cosine, both unit vectors
     embed_texts(load_embedder(params), texts[:1], 8)
     assert marker.stat().st_mtime_ns == exported_at  # reused, not exported again
+
+
+def test_int8_vectors_do_not_depend_on_their_batch(
+    make_params: Callable[..., Params], tmp_path: Path
+) -> None:
+    """embedding.batch_invariant (the default): a text's vector is the same alone or among
+    others, so what an incremental sync writes equals what a rebuild writes."""
+    params = make_params("embedding.backend=onnx-int8", f"embedding.cache_dir={tmp_path / 'c'}")
+    model = load_embedder(params)
+    texts = [c["text"] for c in kb_chunks()]
+    alone = np.stack([embed_texts(model, [text], 1)[0] for text in texts])
+    together = embed_texts(model, texts, params.embedding.encode_batch)
+    assert (alone * together).sum(axis=1).min() >= 0.9999
+    batched = make_params("embedding.backend=onnx-int8", "embedding.batch_invariant=false")
+    assert batched.embedding.encode_batch == batched.embedding.batch_size > 1
+    mixed = embed_texts(model, texts, batched.embedding.encode_batch)
+    assert (alone * mixed).sum(axis=1).min() < 0.9999  # what the default avoids
+
+
+def test_an_incremental_sync_writes_what_a_rebuild_writes(
+    make_params: Callable[..., Params], tmp_path: Path
+) -> None:
+    overrides = ("embedding.backend=onnx-int8", f"embedding.cache_dir={tmp_path / 'c'}",
+                 "index.exact=true")  # fmt: skip
+    synced = make_params(*overrides, out_dir=tmp_path / "synced")
+    chunks = kb_chunks()
+    write_chunks(synced, chunks[:3])
+    index.run(synced)
+    write_chunks(synced, chunks)
+    assert index.run(synced).embedded == len(chunks) - 3
+    rebuilt = make_params(*overrides, out_dir=tmp_path / "rebuilt")
+    write_chunks(rebuilt, chunks)
+    index.run(rebuilt, full=True)
+    queries = ["reset password", "refund policy", "EU outage", "share a folder", "invoices"]
+    for query in queries:
+        with Retriever(synced) as a, Retriever(rebuilt) as b:
+            left = {h.chunk_id: h.score for h in a.search(query, customer_id="beta", k=50)}
+            right = {h.chunk_id: h.score for h in b.search(query, customer_id="beta", k=50)}
+        assert left.keys() == right.keys()
+        assert all(abs(left[c] - right[c]) < 1e-5 for c in left), query

@@ -137,7 +137,7 @@ def test_readers_open_the_index_while_a_sync_is_embedding(
         for texts in batches:
             embedding.set()
             assert release.wait(timeout=120)  # the embedding a large change would take
-            yield embed_texts(embedder, texts, params.embedding.batch_size)
+            yield embed_texts(embedder, texts, params.embedding.encode_batch)
 
     syncing = threading.Thread(target=lambda: index.run(params, embed_batches=slow_batches))
     syncing.start()

@@ -5,10 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from tasks.copilot.feedback import TASK_TYPE as FEEDBACK_TASK
 from tasks.copilot.prompting import cited_ids
 from tasks.params import Params
-from tasks.schema import Hit, SftExample
+from tasks.schema import FEEDBACK_TASK, Hit, SftExample
 from tasks.train.build_sft import cite_gold, is_validation, make_record, split
 from tasks.train.finetune import IGNORE_INDEX, tokenize_record
 
