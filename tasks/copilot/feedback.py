@@ -13,7 +13,7 @@ A correction is also a fact, and facts belong in the index: `<source_dir>/docume
 holds each exported correction as a document (the question as title, the correction as text,
 scoped to the asking customer: fail closed), cited like any other after the next re-index. A
 shared correction is the gold of its sft example, so training quotes it as inference will; a
-135M model did not learn a fact the context contradicted from 16 copies in 20 steps.
+135M model did not learn a fact its context lacked from 16 copies in 20 steps.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from tasks.schema import FEEDBACK_TASK
 log = logging.getLogger(__name__)
 
 FEEDBACK_FILE = "feedback.jsonl"  # under <source_dir>/sft/ and <source_dir>/documents/
-TASK_TYPE = FEEDBACK_TASK  # the sft examples' task_type and the documents' source
 
 
 def human(agent: str) -> Any:
@@ -135,7 +134,7 @@ def example(row: dict[str, Any], params: Params) -> tuple[dict[str, Any] | None,
         "id": f"fb-{row['trace_id']}",
         "prompt": row["question"],
         "response": response,
-        "task_type": TASK_TYPE,
+        "task_type": FEEDBACK_TASK,
         "customer_id": customer,
         "gold_doc_ids": list(gold),
     }
@@ -154,7 +153,7 @@ def as_document(shaped: dict[str, Any]) -> dict[str, Any]:
         "id": document_id(shaped["id"].removeprefix("fb-")),
         "title": shaped["prompt"],
         "text": shaped["response"],
-        "source": TASK_TYPE,
+        "source": FEEDBACK_TASK,
         "customer_id": shaped["customer_id"],
     }
 

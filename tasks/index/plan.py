@@ -15,7 +15,10 @@ from tasks.params import Params
 from tasks.reports import text_sha256
 from tasks.schema import CHUNK_COLUMNS, text_or_empty
 
-BUILD_KEYS = ("embedding_model", "embedding_backend", "chunk_tokens", "chunk_overlap")
+BUILD_KEYS = (
+    "embedding_model", "embedding_backend", "embedding_texts_per_call", "chunk_tokens",
+    "chunk_overlap",
+)  # fmt: skip
 SYNC_FIELDS = ["embed_hash", "payload_hash"]
 TIME_FIELDS = ("updated_at", "valid_from", "valid_until")
 
@@ -113,6 +116,7 @@ def build_info(params: Params) -> dict[str, Any]:
     return {
         "embedding_model": embedder_identity(params),
         "embedding_backend": params.embedding.backend,
+        "embedding_texts_per_call": params.embedding.encode_batch,  # int8 vectors depend on it
         "chunk_tokens": params.curate.chunk_tokens,
         "chunk_overlap": params.curate.chunk_overlap,
     }
