@@ -84,6 +84,20 @@ EVERY_KIND = {
         "duplicate_id",
         "id 'KB-0001' was first seen at documents/a.jsonl:1",
     ),
+    # what a hostile or broken export holds: none of it may stop the run
+    ("documents/h.jsonl", 1): ("duplicate_key", "appears twice"),
+    ("documents/h.jsonl", 2): ("number_too_large", "a number has 5000 digits"),
+    ("documents/h.jsonl", 3): ("too_deep", "JSON nested too deep to read"),
+    ("documents/h.jsonl", 4): ("bad_unicode", "lone surrogate (U+D800)"),
+    ("documents/h.jsonl", 5): ("bad_date", "updated_at '9999-12-31T23:59:59-01:00'"),
+    ("documents/h.jsonl", 6): ("text_too_short", "text has 1 visible characters"),
+    ("documents/h.jsonl", 7): ("missing_customer_id", ""),
+    ("documents/h.jsonl", 8): ("uncitable_id", ""),
+    ("documents/h.jsonl", 9): ("not_object", "expected an object"),
+    ("documents/h.jsonl", 10): ("too_deep", "levels deep, more than"),
+    ("documents/i.parquet", 1): ("binary_value", "binary data that is not UTF-8 text"),
+    ("documents/j.md", 1): ("bad_front_matter", "YAML alias"),
+    ("documents/k.html", 1): ("text_too_short", "text has 0 visible characters"),
     ("sft/s.jsonl", 2): ("missing_prompt", "prompt is missing or empty"),
     ("sft/s.jsonl", 3): ("missing_response", "response is missing or empty"),
     ("sft/s.jsonl", 4): ("bad_list", "gold_doc_ids must be a JSON list of ids, got 'KB-0001'"),
@@ -144,6 +158,7 @@ def write_every_kind(src: Path) -> None:
         encoding="utf-8",
     )
     write_jsonl(src / "documents" / "z.jsonl", [doc(1)])
+    write_hostile(src / "documents")
     write_jsonl(
         src / "sft" / "s.jsonl",
         [
@@ -172,6 +187,40 @@ def write_every_kind(src: Path) -> None:
              "gold_doc_ids": ["KB-0001"], "must_include": ["EU"]},
         ],
     )  # fmt: skip
+
+
+def write_hostile(documents: Path) -> None:
+    nested: Any = "leaf"
+    for _ in range(12):
+        nested = {"deeper": nested}
+    write_jsonl(
+        documents / "h.jsonl",
+        [
+            f'{{"id": "KB-0060", "id": "KB-0061", "text": "{TEXT}"}}',
+            f'{{"id": "KB-0062", "text": "{TEXT}", "n": {"7" * 5000}}}',
+            f'{{"id": "KB-0063", "text": "{TEXT}", "m": {"[" * 100_000}{"]" * 100_000}}}',
+            f'{{"id": "KB-0064", "text": "{TEXT} \\ud800"}}',
+            doc(65, updated_at="9999-12-31T23:59:59-01:00"),  # past year 9999 in UTC
+            doc(66, text="\u200b" * 60 + "A"),  # invisible characters do not count
+            doc(67, source="ticket", customer_id="   "),  # per-customer, no customer: not shared
+            doc(68, id="KB[68]"),
+            "[1, 2]",
+            doc(69, meta=nested),
+        ],
+    )
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": ["KB-0070"], "text": pa.array([b"\xff\xfe" + b"x" * 60])})
+    pq.write_table(table, documents / "i.parquet")
+    (documents / "j.md").write_text(
+        f"---\nid: &name KB-0071\ntitle: *name\n---\n{TEXT}\n", encoding="utf-8"
+    )
+    (documents / "k.html").write_text(
+        '<html><head><title>T</title><meta name="tandem:id" content="KB-0072"></head>'
+        f"<body><script>{'track();' * 20}</script></body></html>",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +424,33 @@ def test_ids_that_cannot_round_trip_as_citations_are_quarantined(tmp_path: Path)
     assert all(r[0].startswith("uncitable_id: id ") for r in reasons.values())
     accepted = pd.read_parquet(params.paths.validated_dir / "documents.parquet")
     assert sorted(accepted["id"]) == sorted(citable)
+
+
+def test_the_command_exits_0_with_no_stack_trace_and_skips_what_it_must_not_read(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+
+    from tests.servers import BIN
+
+    src = tmp_path / "src"
+    write_every_kind(src)
+    os.mkfifo(src / "documents" / "pipe.jsonl")  # reading it would hang the run
+    (src / "documents" / "outside.jsonl").symlink_to("/etc/passwd")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [str(BIN / "tandem"), "validate", "-S", f"paths.source_dir={src}",
+         "-S", f"paths.out_dir={out}", "-S", "validate.max_chars=200",
+         "-S", "validate.max_quarantine_fraction=1.0"],
+        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    body = json.loads((out / "reports" / "validation.json").read_text())
+    total = body["total"]
+    accepted = 5 + 2 + 1  # documents, sft, eval, as in the in-process run
+    assert total["read"] == total["accepted"] + total["quarantined"] == len(EVERY_KIND) + accepted
+    skipped = body["skipped_files"]
+    assert {"documents/pipe.jsonl", "documents/outside.jsonl"} <= set(skipped), skipped
+    assert "root:" not in (out / "quarantine" / "quarantine.jsonl").read_text()
