@@ -147,10 +147,10 @@ def document_id(trace_id: str) -> str:
     return f"FB-{trace_id.removeprefix('tr-')[:8]}"
 
 
-def as_document(shaped: dict[str, Any]) -> dict[str, Any]:
+def as_document(shaped: dict[str, Any], trace_id: str) -> dict[str, Any]:
     """An exported correction as a knowledge document of the input contract."""
     return {
-        "id": document_id(shaped["id"].removeprefix("fb-")),
+        "id": document_id(trace_id),
         "title": shaped["prompt"],
         "text": shaped["response"],
         "source": FEEDBACK_TASK,
@@ -194,16 +194,16 @@ def export(params: Params) -> FeedbackExport:
             counts["known"] += 1
         else:
             known.add(normalized(shaped["prompt"]))
-            candidates.append((shaped, why))
-    leaking = leaks_into_eval([c["prompt"] for c, _ in candidates], params)
+            candidates.append((shaped, why, traced["trace_id"]))
+    leaking = leaks_into_eval([c["prompt"] for c, _, _ in candidates], params)
     rows, documents = [], []
-    for n, (shaped, why) in enumerate(candidates):
+    for n, (shaped, why, trace_id) in enumerate(candidates):
         if n in leaking:
             counts["known"] += 1
         else:
             rows.append(shaped)
             counts[why] += 1
-            documents += [as_document(shaped)] if why == "corrected" else []
+            documents += [as_document(shaped, trace_id)] if why == "corrected" else []
     source = Path(params.paths.source_dir)
     path = source / "sft" / FEEDBACK_FILE
     for written, target in ((rows, path), (documents, source / "documents" / FEEDBACK_FILE)):
