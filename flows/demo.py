@@ -1,14 +1,19 @@
-"""`make demo`: the whole pipeline on a working copy of the sample data, then a re-index.
+"""`make demo`: the whole pipeline on the sample data, then a knowledge change re-indexed.
 
-1. copy data/sample (documents, sft, eval) into <out_dir>/demo-source, so the repo stays clean;
-2. run every step and print the evaluation table and one cited answer;
-3. apply data/sample/changes/ (edited, added and deleted documents, a new outage), re-index
-   incrementally, and ask again the question whose answer changed: no retraining involved.
+1. run every step on paths.source_dir (data/sample) into paths.out_dir, exactly what
+   `dvc repro` and `tandem serve` would run, and record it in dvc.lock (`dvc status` is clean);
+2. print the evaluation table and one cited answer;
+3. in a side copy (<out_dir>/demo-change: the inputs with data/sample/changes/ applied, a copy
+   of the index, the same models), re-index incrementally and ask again the question whose
+   answer changed: no retraining involved. The pipeline's own out_dir and source stay as step 1
+   left them, so no scheduled re-index undoes the change and DVC sees nothing it did not run.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +23,7 @@ import yaml
 
 from tasks.errors import UserError
 from tasks.params import Params
-from tasks.params_loader import OVERLAY_FILE, with_values
+from tasks.params_loader import OVERLAY_FILE, PARAMS_FILE, load_params, with_values
 
 Echo = Callable[[str], None]
 INPUT_DIRS = ("documents", "sft", "eval")
@@ -70,6 +75,46 @@ def ask_and_show(params: Params, question: str, customer_id: str, echo: Echo) ->
     return answer
 
 
+def record_in_dvc(params: Params, echo: Echo) -> None:
+    """`dvc commit`: dvc.lock records what step 1 ran, so `dvc status` is clean and `dvc repro`
+    redoes nothing. Only when the demo ran exactly the params dvc.yaml reads (no -S, the
+    default file) in a DVC repository: a lock of other params would be a false record."""
+    repo = Path.cwd()
+    if not (repo / "dvc.yaml").is_file() or not (repo / ".dvc").is_dir():
+        echo("(not in a DVC repository: dvc.lock not written)")
+        return
+    if params.as_dict() != load_params(repo / PARAMS_FILE).as_dict():
+        echo("(params differ from params.yaml: dvc.lock not written, `dvc repro` would rerun)")
+        return
+    dvc = Path(sys.executable).with_name("dvc")
+    done = subprocess.run(
+        [str(dvc), "commit", "--force", "--quiet"], cwd=repo, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        echo(f"(dvc commit failed, dvc.lock not written: {done.stderr.strip()[-500:]})")
+        return
+    echo("dvc.lock records this run: `dvc status` is clean, `dvc repro` has nothing to redo")
+
+
+def side_copy(params: Params) -> Params:
+    """<out_dir>/demo-change: the inputs with changes/ applied, a copy of the (embedded) index
+    as step 1 left it, the same models (linked): where the change is shown without touching
+    step 1's outputs."""
+    side = params.paths.out_dir / "demo-change"
+    shutil.rmtree(side, ignore_errors=True)
+    values = {
+        "paths.source_dir": str(side / "source"),
+        "paths.out_dir": str(side),
+        "paths.index": "index",
+        "paths.models": "models",
+    }
+    changed = with_values(params, values, origin="demo params")
+    prepare_source(params.paths.source_dir, changed.paths.source_dir)
+    shutil.copytree(params.paths.index_dir, changed.paths.index_dir, symlinks=True)
+    changed.paths.models_dir.symlink_to(params.paths.models_dir.resolve(), target_is_directory=True)
+    return changed
+
+
 def run_demo(params: Params, echo: Echo) -> None:
     from flows.pipeline import run_all
     from tasks.data import curate, validate
@@ -77,25 +122,25 @@ def run_demo(params: Params, echo: Echo) -> None:
 
     sample = params.paths.source_dir
     script = read_script(sample)
-    working = params.paths.out_dir / "demo-source"
-    prepare_source(sample, working)
-    params = with_values(params, {"paths.source_dir": str(working)}, origin="demo params")
 
-    echo(f"== 1. the whole pipeline on {sample} (working copy: {working})")
-    reports = run_all(params, echo=echo)
+    echo(f"== 1. the whole pipeline on {sample} (out: {params.paths.out_dir})")
+    reports = run_all(params, echo=echo, run_name="tandem demo")
     full_index_seconds = reports["index"].seconds
+    record_in_dvc(params, echo)
 
     echo("\n== 2. the copilot answers, citing its sources")
     ask_and_show(params, script["question"], script.get("customer_id", ""), echo)
     ask_and_show(params, script["changed_question"], "", echo)
 
-    echo(f"\n== 3. fresh knowledge arrives: applying {sample / 'changes'}")
-    for name in apply_changes(sample / "changes", working):
+    changed = side_copy(params)
+    echo(f"\n== 3. fresh knowledge arrives: applying {sample / 'changes'} in a side copy")
+    echo(f"   ({changed.paths.out_dir}; {params.paths.out_dir} stays as step 1 left it)")
+    for name in apply_changes(sample / "changes", changed.paths.source_dir):
         echo(f"   replaced {name}")
     started = time.perf_counter()
     for step in (validate.run, curate.run):
-        step(params)
-    report = index.run(params)
+        step(changed)
+    report = index.run(changed)
     echo(
         f"re-index (incremental): embedded={report.embedded} upserted={report.upserted} "
         f"deleted={report.deleted} unchanged={report.unchanged} in {report.seconds:.1f}s "
@@ -106,6 +151,6 @@ def run_demo(params: Params, echo: Echo) -> None:
         f"\n== 4. the same question after the change (old fact: {script['old_fact']}, "
         f"new fact: {script['new_fact']}); no retraining"
     )
-    after = ask_and_show(params, script["changed_question"], "", echo)
+    after = ask_and_show(changed, script["changed_question"], "", echo)
     shown = script["new_fact"] in after.answer
     echo(f"new fact {'appears' if shown else 'does NOT appear'} in the answer")

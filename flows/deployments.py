@@ -7,13 +7,17 @@ Kubernetes in infra/) the same three deployments are declared in prefect.yaml.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from pathlib import Path
 from typing import Any, cast
 
-from prefect import Flow, serve
+from prefect import Flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.exceptions import TerminationSignal
+from prefect.runner import Runner
 
 from flows.prefect_flows import INDEX_LIMIT, finetune, full, reindex
 from tasks.params_loader import load_params, parse_assignment
@@ -90,9 +94,28 @@ def ensure_index_limit() -> None:
         client.upsert_global_concurrency_limit_by_name(INDEX_LIMIT, limit=1)
 
 
+def stop_on_sigterm(*_: Any) -> None:
+    """SIGTERM stops the runner the way Ctrl+C does: Prefect's own handler calls an async stop
+    from sync code ("coroutine 'Runner.astop' was never awaited") and exits mid-shutdown."""
+    raise TerminationSignal(signal.SIGTERM)
+
+
 def serve_all(params_path: Path, overrides: list[str]) -> None:
-    """Serve the deployments until interrupted (SIGINT/SIGTERM); schedules pause on shutdown."""
-    ensure_index_limit()
+    """Serve the deployments until interrupted (SIGINT/SIGTERM); schedules pause on shutdown.
+    What `prefect.serve` does, with a SIGTERM that shuts down as cleanly as Ctrl+C, from the
+    start (the runner only installs its handler once it runs)."""
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     # The steps log through `logging`; this sends their records to the flow run logs in the UI.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tasks")
-    serve(*build_deployments(params_path, overrides))
+    try:
+        ensure_index_limit()
+        deployments = build_deployments(params_path, overrides)
+        runner = Runner(pause_on_shutdown=True)
+        runner.handle_sigterm = stop_on_sigterm  # type: ignore[method-assign]
+        for deployment in deployments:
+            runner.add_deployment(deployment)
+        names = ", ".join(f"{d.flow_name}/{d.name}" for d in deployments)
+        print(f"Serving {names}; stop with Ctrl+C or SIGTERM (schedules pause on the way out).")
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal) as stopped:
+        print(f"{type(stopped).__name__}: stopped.")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flows.render import eval_table, summary_line
+from tasks import tracking
 from tasks.copilot import register
 from tasks.data import curate, validate
 from tasks.evaluate import evaluate, promote
@@ -36,18 +38,26 @@ STEPS: tuple[tuple[str, Step], ...] = (
 STEP_NAMES = tuple(name for name, _ in STEPS)
 
 
-def run_all(params: Params, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run every step; write reports/pipeline.json with each step's wall time."""
+def run_all(
+    params: Params, echo: Callable[[str], None] | None = None, run_name: str = "tandem run"
+) -> dict[str, Any]:
+    """Run every step, their MLflow runs nested under one parent run; write
+    reports/pipeline.json with each step's wall time."""
     reports: dict[str, Any] = {}
     timings: dict[str, float] = {}
-    for name, step in STEPS:
-        started = time.perf_counter()
-        reports[name] = step(params)
-        timings[name] = round(time.perf_counter() - started, 1)
-        if echo:
-            echo(f"{summary_line(name, reports[name])}  [{timings[name]:.1f}s]")
-            if name == "evaluate":
-                echo(eval_table(reports[name].configs, reports[name].primary_metric))
+    with tracking.pipeline_run(params, run_name, {"pipeline": "cli"}):
+        for name, step in STEPS:
+            started = time.perf_counter()
+            reports[name] = step(params)
+            timings[name] = round(time.perf_counter() - started, 1)
+            if name == "validate":
+                tracking.tag_pipeline_run(
+                    {"data_docs": Path(reports[name].data_docs).resolve().as_uri()}
+                )
+            if echo:
+                echo(f"{summary_line(name, reports[name])}  [{timings[name]:.1f}s]")
+                if name == "evaluate":
+                    echo(eval_table(reports[name].configs, reports[name].primary_metric))
     write_report(
         params.paths.reports_dir, "pipeline", {"seconds": timings, "total": sum(timings.values())}
     )

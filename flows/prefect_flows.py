@@ -9,8 +9,10 @@ four-way evaluation table and links to the MLflow runs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 from prefect import Task, flow, task
@@ -20,7 +22,12 @@ from prefect.client.schemas.objects import State, TaskRun
 
 from flows.fanout import make_task_runner, submit_embed_batches
 from flows.pipeline import STEP_NAMES, STEPS
-from flows.render import counts_markdown, evaluation_markdown, promotion_markdown
+from flows.render import (
+    counts_markdown,
+    evaluation_markdown,
+    promotion_markdown,
+    quarantine_markdown,
+)
 from tasks import tracking
 from tasks.copilot import feedback
 from tasks.copilot.register import RegisterReport
@@ -40,6 +47,9 @@ TASKS: dict[str, Task[..., Any]] = {
 index_task = TASKS["index"]
 export_feedback_task = task(name="feedback-export", cache_policy=NO_CACHE)(feedback.export)
 REINDEX_STEPS = ("validate", "curate", "index")
+QUARANTINE_SHOWN = 10  # quarantined rows listed in the validate run's artifact
+STEP_LOGGER = "tasks"  # the steps log under tasks.<module>
+TRACKED_STEPS = {"finetune-embedder", "finetune", "evaluate", "register"}  # steps with MLflow runs
 
 
 def finetune_steps(params: Params) -> tuple[str, ...]:
@@ -131,6 +141,26 @@ def publish(params: Params, name: str, report: Any) -> None:
         publish_run_link(params, name, report.mlflow_run_id)
     elif name != "index":  # the index subflow publishes its own, on the run that started it
         publish_counts(name, report)
+    if name == "validate":
+        tracking.tag_pipeline_run({"data_docs": Path(report.data_docs).resolve().as_uri()})
+        create_markdown_artifact(
+            markdown=quarantine_markdown(report, QUARANTINE_SHOWN),
+            key="validation-evidence",
+            description="Data Docs and quarantined rows",
+        )
+
+
+def show_step_logs() -> None:
+    """The steps' log lines in this flow run's Logs tab. Prefect's extra-loggers setting gives
+    a logger its API handler but not a level, so `tasks.*` INFO lines stopped at the root
+    logger's WARNING and never reached the UI."""
+    from prefect.logging.handlers import APILogHandler
+
+    logger = logging.getLogger(STEP_LOGGER)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    if not any(isinstance(h, APILogHandler) for h in logger.handlers):
+        logger.addHandler(APILogHandler())
 
 
 # --------------------------------------------------------------------------- steps
@@ -175,16 +205,34 @@ def run_index(params: Params) -> IndexReport:
     return report
 
 
+@contextmanager
+def flow_run_in_mlflow(params: Params, names: Sequence[str]) -> Iterator[None]:
+    """This flow run as the parent MLflow run of its steps' runs, linked from the UI (a run of
+    steps that track nothing, such as a scheduled re-index, opens none)."""
+    from prefect.runtime import flow_run
+
+    if not TRACKED_STEPS & set(names):
+        yield
+        return
+    tags = {"pipeline": "prefect", "prefect_flow_run_id": str(flow_run.id)}
+    with tracking.pipeline_run(params, f"{flow_run.flow_name}: {flow_run.name}", tags) as run_id:
+        publish_run_link(params, "pipeline", run_id)
+        yield
+
+
 def run_steps(params: Params, names: Sequence[str]) -> dict[str, Any]:
-    """The named steps in the pipeline's order, each as a task run, each publishing its report."""
+    """The named steps in the pipeline's order, each as a task run, each publishing its report,
+    their log lines and MLflow runs under this flow run."""
+    show_step_logs()
     reports: dict[str, Any] = {}
-    for name in (n for n in STEP_NAMES if n in names):
-        if name == "index":
-            reports[name] = run_index(params)
-        else:
-            networked = name in ("register", "promote") and mlflow_is_remote(params)
-            reports[name] = with_network_retries(TASKS[name], networked)(params)
-        publish(params, name, reports[name])
+    with flow_run_in_mlflow(params, names):
+        for name in (n for n in STEP_NAMES if n in names):
+            if name == "index":
+                reports[name] = run_index(params)
+            else:
+                networked = name in ("register", "promote") and mlflow_is_remote(params)
+                reports[name] = with_network_retries(TASKS[name], networked)(params)
+            publish(params, name, reports[name])
     return reports
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -89,3 +90,28 @@ def promotion_markdown(report: Any) -> str:
         champion = report.champion or "none"
         verdict = f"version {report.challenger} stays `challenger`; `champion` is {champion}"
     return f"## {report.model_name}: {verdict}\n\n{report.reasons}"
+
+
+def quarantine_markdown(report: Any, shown: int) -> str:
+    """Where validate's evidence is: the Data Docs, the quarantine file and its first rows."""
+    from pathlib import Path
+
+    fields = as_plain(report)
+    docs, quarantine = Path(fields["data_docs"]), Path(fields["quarantine"])
+    lines = quarantine.read_text(encoding="utf-8").splitlines() if quarantine.is_file() else []
+    rows = []
+    for line in lines[:shown]:
+        entry = json.loads(line)
+        raw = str(entry.get("raw", ""))
+        excerpt = raw[:80] + ("..." if len(raw) > 80 else "")
+        where = f"{entry['source_file']}:{entry['line']}"
+        rows.append([where, "; ".join(entry["reasons"]), excerpt])
+    parts = [
+        "## validation evidence",
+        f"Data Docs: [{docs}]({docs.resolve().as_uri()}) (open the file in a browser).",
+        f"Quarantined rows: {len(lines)} in `{quarantine}`"
+        + (f"; the first {len(rows)}:" if rows else "."),
+    ]
+    if rows:
+        parts.append(markdown_table(["row", "reasons", "raw (excerpt)"], rows))
+    return "\n\n".join(parts)

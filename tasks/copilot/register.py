@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -14,6 +16,7 @@ from tasks.copilot.prompt_registry import register_prompt, set_prompt_alias
 from tasks.copilot.serving import (
     BASE_ENV,
     INDEX_ENV,
+    PARAMS_ARTIFACT,
     base_reference,
     environment,
     index_reference,
@@ -23,13 +26,13 @@ from tasks.errors import UserError
 from tasks.index.embed import embedder_identity, finetuned_dir
 from tasks.models import base_model_dir
 from tasks.params import Params
-from tasks.reports import file_sha256, read_json, write_report
+from tasks.reports import file_sha256, read_json, write_json_atomic, write_report
 
 log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
 CHAMPION = "champion"
-FACTS_TAG = "eval.facts_metric"  # which metric the gate's search-box rule compares
+FACTS_TAG = "facts_metric"  # on the logged model: which metric the search-box rule compares
 RUNTIME_PACKAGES = (
     "mlflow", "torch", "transformers", "peft", "sentence-transformers",
     "qdrant-edge-py", "qdrant-client", "pandas", "pyyaml", "pydantic",
@@ -58,25 +61,39 @@ def requirements() -> list[str]:
     return pins
 
 
-def eval_tag(config: str, metric: str) -> str:
-    """MLflow keys allow no '+': `finetuned+rag` is tagged as `eval.finetuned_rag.<metric>`."""
-    return f"eval.{config.replace('+', '_')}.{metric}"
+def eval_key(config: str, metric: str) -> str:
+    """MLflow keys allow no '+': `finetuned+rag`'s metric is `finetuned_rag.<metric>`."""
+    return f"{config.replace('+', '_')}.{metric}"
 
 
-def eval_tags(eval_report: dict[str, Any]) -> dict[str, str]:
-    """The evaluation numbers, as tags on the model version: what the gate compares."""
-    tags = {
-        eval_tag(config, metric): f"{value:.4f}"
+def model_metrics(eval_report: dict[str, Any]) -> dict[str, float]:
+    """The evaluation numbers the gate compares, logged onto the logged model (NaN skipped)."""
+    metrics = {
+        eval_key(config, metric): float(value)
         for config, values in eval_report["configs"].items()
         for metric, value in values.items()
-        if value == value  # skip nan
+        if value == value
     }
-    tags.update(
-        {f"eval.retrieval.{m}": f"{v:.4f}" for m, v in eval_report["retrieval"].items() if v == v}
+    metrics.update(
+        {f"retrieval.{m}": float(v) for m, v in eval_report["retrieval"].items() if v == v}
     )
-    tags["eval.questions"] = str(eval_report["questions"])
-    tags[FACTS_TAG] = str(eval_report["facts_metric"])
-    return tags
+    metrics["questions"] = float(eval_report["questions"])
+    return metrics
+
+
+def link_evaluation(model_id: str, eval_report: dict[str, Any]) -> None:
+    """The evaluation's metrics on the logged model (MLflow 3's model page shows them), from the
+    evaluate run when it is known, so the model points at the run that measured it."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    eval_run = eval_report.get("mlflow_run_id")
+    try:
+        mlflow.MlflowClient().get_run(eval_run) if eval_run else None
+    except MlflowException:  # measured against another tracking store: log on this run
+        eval_run = None
+    mlflow.log_metrics(model_metrics(eval_report), model_id=model_id, run_id=eval_run)
+    mlflow.set_logged_model_tags(model_id, {FACTS_TAG: str(eval_report["facts_metric"])})
 
 
 def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> RegisterReport:
@@ -100,7 +117,6 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
     name = params.register_.model_name
     tracking.setup(params)
     config = {
-        "params": registered_params(params),
         "model_name": name,
         "adapter_sha256": adapter_hash,
         "base": base_reference(params),
@@ -116,14 +132,17 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
     )
     set_prompt_alias(params, CHALLENGER, prompt.version)
     config["prompt_uri"] = f"prompts:/{prompt.name}/{prompt.version}"
-    artifacts = {"adapter": str(adapter)}
+    # A file, not model config: MLflow logs a model's config as run params ("params/paths/..."),
+    # a second naming scheme beside the steps' own.
+    placed = Path(tempfile.mkdtemp(prefix="tandem-register-")) / "params.json"
+    write_json_atomic(placed, registered_params(params))
+    artifacts = {"adapter": str(adapter), PARAMS_ARTIFACT: str(placed)}
     if params.finetune_embedder.enabled:
         artifacts["embedder"] = str(finetuned_dir(params))
     # MLflow serves the input example once while logging: point it at this machine's index and
     # base, so that check answers for real instead of failing on where the model is served.
     served_here = {INDEX_ENV: str(params.paths.index_dir), BASE_ENV: str(base_model_dir(params))}
-    with mlflow.start_run(run_name="register") as run, environment(served_here):
-        mlflow.set_tags({"step": "register", "git_commit": tracking.git_commit()})
+    with tracking.step_run(params, "register") as run_id, environment(served_here):
         info = mlflow.pyfunc.log_model(
             name="copilot",
             python_model=str(Path(__file__).with_name("model.py")),
@@ -135,11 +154,12 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
             pip_requirements=requirements(),
             registered_model_name=name,
         )
+        link_evaluation(info.model_id, eval_report)
+    shutil.rmtree(placed.parent, ignore_errors=True)
     registered_version = str(info.registered_model_version)
     client = MlflowClient()
     client.set_registered_model_alias(name, CHALLENGER, registered_version)
     tags = {
-        **eval_tags(eval_report),
         "index_version": index_version,
         "index_manifest_sha256": manifest_hash,
         "adapter_sha256": adapter_hash,
@@ -155,7 +175,7 @@ def register(params: Params, adapter: Path, eval_report: dict[str, Any]) -> Regi
         version=registered_version,
         alias=CHALLENGER,
         model_uri=f"models:/{name}@{CHALLENGER}",
-        run_id=run.info.run_id,
+        run_id=run_id,
         index_version=index_version,
         adapter_sha256=adapter_hash,
         seconds=round(time.perf_counter() - started, 1),

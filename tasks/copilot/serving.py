@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 INDEX_ENV = "TANDEM_INDEX_DIR"
 SERVE_ENV = "TANDEM_SERVE_DIR"
 BASE_ENV = "TANDEM_BASE_DIR"
+PARAMS_ARTIFACT = "params"  # the registered params: a file, not model config MLflow logs as params
 SHAPE_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")
 PLACE = "."  # where a path of the registering machine stood
 
@@ -116,7 +117,11 @@ def link(target: Path, where: Path) -> None:
 
 def served_params(config: dict[str, Any], artifacts: dict[str, str]) -> tuple[Params, Path]:
     """The registered params placed where this process serves: -> (params, snapshots folder)."""
-    registered = parse_params(config["params"], origin="registered model config")
+    if "params" in config:  # versions registered before the params moved to an artifact
+        values_registered = config["params"]
+    else:
+        values_registered = read_json(Path(artifacts[PARAMS_ARTIFACT]))
+    registered = parse_params(values_registered, origin="registered model config")
     serve = Path(os.environ.get(SERVE_ENV) or tempfile.mkdtemp(prefix="tandem-serve-"))
     values: dict[str, Any] = {"paths.out_dir": str(serve), "paths.source_dir": str(serve)}
     reference = config["index"]

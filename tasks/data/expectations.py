@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.data.data_docs_assets import localize
 from tasks.data.sources import Reason
 from tasks.sections import ValidateParams
 
@@ -270,4 +271,5 @@ def run_expectations(
         found[source] = reasons
     if docs_dir is not None:
         context.build_data_docs(site_names=["tandem"])
+        localize(docs_dir)  # local copies of the CDN files: the pages render offline
     return found

@@ -130,6 +130,8 @@ class ValidationReport:
     seconds: float
     eval_source: str
     sources: tuple[SourceCounts, ...] = ()
+    data_docs: str = ""  # the Data Docs index page
+    quarantine: str = ""  # the quarantined rows, with their reasons
 
 
 def run(params: Params) -> ValidationReport:
@@ -208,4 +210,6 @@ def validate_source(params: Params) -> ValidationReport:
         seconds=round(time.perf_counter() - started, 2),
         eval_source=eval_source,
         sources=tuple(per_source),
+        data_docs=report["data_docs"],
+        quarantine=report["quarantine"],
     )

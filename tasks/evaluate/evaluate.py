@@ -161,37 +161,34 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     return report, frame
 
 
-def log_eval_run(params: Params, report: EvalReport, artifacts: list[Path]) -> str:
-    """The MLflow run: the configurations' metrics, retrieval metrics, the CSV and the chart."""
-    from tasks import tracking
-
-    metrics_ = {
+def eval_metrics(report: EvalReport) -> dict[str, float]:
+    """The evaluation as MLflow metric keys (which allow no '+': `finetuned_rag.must_include`);
+    the retrieval metrics under `retrieval.`, the question count as `questions`."""
+    metrics = {
         f"{config.replace('+', '_')}.{m}": v
         for config, values in report.configs.items()
         for m, v in values.items()
     }
-    metrics_.update({f"retrieval.{m}": v for m, v in report.retrieval.items()})
-    return tracking.log_run(
-        params,
-        "evaluate",
-        run_params={
-            "questions": report.questions,
-            "primary_metric": report.primary_metric,
-            "facts_metric": report.facts_metric,
-        },
-        metrics=metrics_,
-        artifacts=artifacts,
-        tags={"index_version": report.index_version},
-    )
+    metrics.update({f"retrieval.{m}": v for m, v in report.retrieval.items()})
+    metrics["questions"] = report.questions
+    return metrics
 
 
 def run(params: Params) -> EvalReport:
-    report, frame = evaluate(params)
+    from tasks import tracking
+
     reports = params.paths.reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(reports / "eval_questions.csv", index=False)
-    plot(report.configs, reports / "eval.png", params.gate.primary_metric)
-    run_id = log_eval_run(params, report, [reports / "eval_questions.csv", reports / "eval.png"])
+    with tracking.step_run(params, "evaluate") as run_id:
+        tracking.log_dataset(params.paths.curated_dir / "eval.parquet", "eval", "evaluation")
+        report, frame = evaluate(params)
+        reports.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(reports / "eval_questions.csv", index=False)
+        plot(report.configs, reports / "eval.png", params.gate.primary_metric)
+        tracking.record(
+            metrics=eval_metrics(report),
+            artifacts=[reports / "eval_questions.csv", reports / "eval.png"],
+            tags={"index_version": report.index_version, "facts_metric": report.facts_metric},
+        )
     report = EvalReport(**{**report.__dict__, "mlflow_run_id": run_id})
     write_report(reports, "eval", report)
     return report

@@ -15,7 +15,7 @@ from typing import Any
 
 from tasks import tracking
 from tasks.copilot.prompt_registry import set_prompt_alias
-from tasks.copilot.register import CHALLENGER, CHAMPION, FACTS_TAG, eval_tag
+from tasks.copilot.register import CHALLENGER, CHAMPION, FACTS_TAG, eval_key
 from tasks.errors import UserError
 from tasks.evaluate.evaluate import BASE_RAG, FINETUNED, FINETUNED_RAG, RETRIEVAL
 from tasks.ops_sections import GateParams
@@ -32,28 +32,59 @@ class GateDecision:
     numbers: dict[str, float] = field(default_factory=dict)
 
 
-def metric_of(tags: dict[str, str], config: str, metric: str) -> float | None:
-    value = tags.get(eval_tag(config, metric))
+LEGACY_PREFIX = "eval."  # versions registered before the numbers moved onto the logged model
+
+
+def metric_of(evaluated: dict[str, str], config: str, metric: str) -> float | None:
+    value = evaluated.get(eval_key(config, metric))
     return float(value) if value is not None else None
+
+
+def logged_model_id(model_version: Any) -> str | None:
+    """The logged model behind a version: its `model_id`, which a SQLite store leaves empty,
+    so else the `models:/<model id>` source it was registered from."""
+    source = str(model_version.source or "")
+    if getattr(model_version, "model_id", None):
+        return str(model_version.model_id)
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else None
+
+
+def evaluated_numbers(model_version: Any) -> dict[str, str]:
+    """A version's evaluation: its logged model's metrics and facts-metric tag (older versions:
+    their `eval.*` tags)."""
+    import mlflow
+
+    numbers = {
+        k.removeprefix(LEGACY_PREFIX): v
+        for k, v in model_version.tags.items()
+        if k.startswith(LEGACY_PREFIX)
+    }
+    model_id = logged_model_id(model_version)
+    if model_id:
+        model = mlflow.get_logged_model(model_id)
+        numbers.update({m.key: str(m.value) for m in model.metrics or []})
+        numbers.update({k: v for k, v in model.tags.items() if k == FACTS_TAG})
+    return numbers
 
 
 def decide(
     challenger: dict[str, str], champion: dict[str, str] | None, gate: GateParams
 ) -> GateDecision:
-    """Pure: the gate on two versions' tags (champion None when there is none yet). Each reason
-    names the rule that decided: `halves`, `search box`, `champion`."""
+    """Pure: the gate on two versions' evaluations (champion None when there is none yet).
+    Each reason names the rule that decided: `halves`, `search box`, `champion`."""
     metric = gate.primary_metric
     mine = metric_of(challenger, FINETUNED_RAG, metric)
     if mine is None:
         return GateDecision(
-            False, (f"challenger has no {eval_tag(FINETUNED_RAG, metric)} tag; evaluate it first",)
+            False,
+            (f"challenger has no {eval_key(FINETUNED_RAG, metric)} metric; evaluate it first",),
         )
     numbers = {f"challenger.{FINETUNED_RAG}": mine}
     reasons = []
     for rival in (BASE_RAG, FINETUNED):
         theirs = metric_of(challenger, rival, metric)
         if theirs is None:
-            reasons.append(f"halves: missing {eval_tag(rival, metric)}")
+            reasons.append(f"halves: missing {eval_key(rival, metric)}")
             continue
         numbers[f"challenger.{rival}"] = theirs
         if mine < theirs:
@@ -83,14 +114,14 @@ def beats_retrieval(challenger: dict[str, str], numbers: dict[str, float]) -> li
     worse than the top retrieved chunk shown as is. Fills `numbers`; returns the reasons."""
     facts = challenger.get(FACTS_TAG)
     if facts is None:
-        return [f"search box: no {FACTS_TAG} tag; evaluate the challenger again"]
+        return [f"search box: no {FACTS_TAG} on the challenger; evaluate it again"]
     mine, theirs = (
         metric_of(challenger, FINETUNED_RAG, facts),
         metric_of(challenger, RETRIEVAL, facts),
     )
     if mine is None or theirs is None:
         return [
-            f"search box: missing {eval_tag(RETRIEVAL, facts)} or {eval_tag(FINETUNED_RAG, facts)}"
+            f"search box: missing {eval_key(RETRIEVAL, facts)} or {eval_key(FINETUNED_RAG, facts)}"
         ]
     numbers[f"challenger.{FINETUNED_RAG}.{facts}"] = mine
     numbers[f"challenger.{RETRIEVAL}.{facts}"] = theirs
@@ -157,8 +188,8 @@ def promote(params: Params, force_version: str | None = None) -> PromoteReport:
     if challenger is None:
         raise UserError(f"{name} has no '{CHALLENGER}' alias; run `tandem register` first")
     version = str(challenger.version)  # type: ignore[attr-defined]
-    champion_tags = champion.tags if champion and previous != version else None  # type: ignore[attr-defined]
-    decision = decide(challenger.tags, champion_tags, params.gate)  # type: ignore[attr-defined]
+    rival = evaluated_numbers(champion) if champion and previous != version else None
+    decision = decide(evaluated_numbers(challenger), rival, params.gate)
     reasons = "; ".join(decision.reasons)
     numbers = ", ".join(f"{k}={v:.4f}" for k, v in decision.numbers.items())
     client.set_model_version_tag(

@@ -213,6 +213,16 @@ def finetune(params: Params, resume: bool = False) -> FinetuneReport:
     )
     write_json_atomic(out / "training_summary.json", report)
     write_json_atomic(params.paths.reports_dir / "finetune_history.json", history)
+    # The same curves as one row per step, every row with the same keys: what `dvc plots` reads
+    # (log_history mixes training, evaluation and summary records); null where none was logged.
+    by_step: dict[int, dict[str, float | None]] = {}
+    for h in history:
+        for key, name in (("loss", "train_loss"), ("eval_loss", "val_loss")):
+            if key in h:
+                row = by_step.setdefault(int(h["step"]), {"train_loss": None, "val_loss": None})
+                row[name] = float(h[key])
+    curves = [{"step": step, **by_step[step]} for step in sorted(by_step)]
+    write_json_atomic(params.paths.reports_dir / "finetune_curves.json", curves)
     log.info(
         "trained %d steps in %.0fs (%.0f tokens/s)", report.steps, wall, report.tokens_per_second
     )
@@ -226,8 +236,8 @@ def _count_tokens(trainer: Any) -> int:
     return int(per_epoch * float(trainer.state.epoch or 0))
 
 
-def log_finetune_run(params: Params, report: FinetuneReport) -> str:
-    """The MLflow run: every param, the data hashes, the loss curves, speed, the adapter."""
+def log_finetune_run(params: Params, report: FinetuneReport) -> None:
+    """Into the step's MLflow run: the loss curves, speed, the data hashes, the adapter."""
     from tasks import tracking
 
     history = read_json(params.paths.reports_dir / "finetune_history.json")
@@ -252,20 +262,19 @@ def log_finetune_run(params: Params, report: FinetuneReport) -> str:
         "device": report.device,
         "precision": report.precision,
     }
-    return tracking.log_run(
-        params,
-        "finetune",
-        run_params=tracking.flatten(params.as_dict()),
-        metrics=metrics,
-        curves=curves,
-        artifacts=[Path(report.adapter_dir)],
-        tags=tags,
-    )
+    tracking.record(metrics=metrics, curves=curves, artifacts=[Path(report.adapter_dir)], tags=tags)
 
 
 def run(params: Params, resume: bool = False) -> FinetuneReport:
-    report = finetune(params, resume=resume)
-    run_id = log_finetune_run(params, report)
+    from tasks import tracking
+
+    with tracking.step_run(params, "finetune") as run_id:
+        for split, context in (("train", "training"), ("val", "validation")):
+            records = params.paths.sft_dir / f"{split}.jsonl"
+            if records.is_file() and records.stat().st_size:
+                tracking.log_dataset(records, f"sft-{split}", context)
+        report = finetune(params, resume=resume)
+        log_finetune_run(params, report)
     report = FinetuneReport(**{**report.__dict__, "mlflow_run_id": run_id})
     write_report(params.paths.reports_dir, "finetune", report)
     return report

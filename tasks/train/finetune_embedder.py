@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -153,6 +154,31 @@ def run(params: Params) -> FinetuneEmbedderReport:
         report = FinetuneEmbedderReport(False, str(target), 0, 0, 0.0, {}, {})
         write_report(params.paths.reports_dir, "finetune_embedder", report)
         return report
+    from tasks import tracking
+
+    with tracking.step_run(params, "finetune-embedder") as run_id:
+        tracking.log_dataset(params.paths.curated_dir / "sft.parquet", "sft", "training")
+        tracking.log_dataset(params.paths.curated_dir / "eval.parquet", "eval", "evaluation")
+        report = tune(params, target, started)
+        tracking.record(
+            metrics={
+                "pairs": report.pairs,
+                "steps": report.steps,
+                **{f"before.{k}": v for k, v in report.recall_before.items()},
+                **{f"after.{k}": v for k, v in report.recall_after.items()},
+            }
+        )
+    report = FinetuneEmbedderReport(**{**report.__dict__, "mlflow_run_id": run_id})
+    write_report(params.paths.reports_dir, "finetune_embedder", report)
+    log.info(
+        "embedder tuned on %d pairs: recall %s -> %s",
+        report.pairs, report.recall_before, report.recall_after,
+    )  # fmt: skip
+    return report
+
+
+def tune(params: Params, target: Path, started: float) -> FinetuneEmbedderReport:
+    """Train on (prompt, gold chunk, hard negatives); recall on eval before and after."""
     from sentence_transformers import SentenceTransformer
 
     curated = params.paths.curated_dir
@@ -188,20 +214,4 @@ def run(params: Params) -> FinetuneEmbedderReport:
     report = FinetuneEmbedderReport(
         True, str(target), len(rows), steps, round(time.perf_counter() - started, 1), before, after
     )
-    from tasks import tracking
-
-    run_id = tracking.log_run(
-        params,
-        "finetune-embedder",
-        run_params=tracking.flatten({"finetune_embedder": params.finetune_embedder.model_dump()}),
-        metrics={
-            "pairs": len(rows),
-            "steps": steps,
-            **{f"before.{k}": v for k, v in before.items()},
-            **{f"after.{k}": v for k, v in after.items()},
-        },
-    )
-    report = FinetuneEmbedderReport(**{**report.__dict__, "mlflow_run_id": run_id})
-    write_report(params.paths.reports_dir, "finetune_embedder", report)
-    log.info("embedder tuned on %d pairs: recall %s -> %s", len(rows), before, after)
     return report

@@ -53,10 +53,10 @@ def ui_server(tiny_sources: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def page_text(url: str) -> str:
-    """The rendered page's visible text, one space between words."""
-    done = subprocess.run(
-        [str(CHROMIUM), *CHROMIUM_FLAGS, url], capture_output=True, text=True, timeout=120
-    )
+    """The rendered page's visible text, one space between words (a tall window: the logs
+    list renders only the rows that fit)."""
+    flags = [*CHROMIUM_FLAGS, "--window-size=1280,2400"]
+    done = subprocess.run([str(CHROMIUM), *flags, url], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
@@ -79,3 +79,39 @@ def test_deployments_page_lists_the_served_deployments(ui_server: Server) -> Non
         assert row, f"no row for {name} in: {text[:2000]}"
         assert row.group(1) == "Ready", row.group(0)
         assert schedule in row.group(2), row.group(0)
+
+
+@requires_chromium
+def test_a_flow_run_page_shows_the_steps_log_lines(ui_server: Server) -> None:
+    """The Logs tab of a reindex run, rendered: the validate and curate steps' own lines."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: f"{ui_server.url}/api"}):
+        flow_run = run_deployment(
+            "tandem-reindex/reindex", parameters={"overrides": {}}, timeout=240, poll_interval=1
+        )
+        assert flow_run.state.is_completed(), flow_run.state.message
+        wait_for_step_logs(flow_run.id)
+
+    text = page_text(f"{ui_server.url}/runs/flow-run/{flow_run.id}")
+
+    assert "validate: 21 rows read, 0 quarantined" in text, text[:3000]
+    assert "curated:" in text, text[:3000]
+
+
+def wait_for_step_logs(flow_run_id: object, timeout: float = 30.0) -> None:
+    """The runner's subprocess sends its log batch as it exits, shortly after the final state."""
+    import time
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        if any(log.name.startswith("tasks.") for log in logs):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no step log line reached the API in {timeout:.0f} s")

@@ -30,6 +30,7 @@ from flows.render import evaluation_markdown
 from tasks.data import curate, validate
 from tasks.errors import UserError
 from tasks.evaluate.evaluate import EvalReport
+from tasks.evaluate.promote import logged_model_id
 from tasks.index.store.base import IndexBusy
 from tasks.params import Params
 from tasks.params_loader import load_params
@@ -138,6 +139,26 @@ def test_run_applies_overrides_and_publishes_artifacts(served: Served, api: None
     assert {"validate-counts", "curate-counts", "index-counts"} <= set(artifacts)
     assert f"| points | {manifest['points']} |" in artifacts["index-counts"]
     assert "### sources" in artifacts["validate-counts"]
+    evidence = artifacts["validation-evidence"]
+    assert (served.out_dir / "reports" / "data_docs" / "index.html").as_uri() in evidence
+    assert "Quarantined rows: 0 in" in evidence
+
+
+def test_step_log_lines_reach_the_flow_run_logs(served: Served, api: None) -> None:
+    """What the steps log (tasks.* loggers, INFO) is in the run's Logs tab, read via the API
+    (the index step's lines are on its subflow run's)."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    flow_run = run("tandem-reindex/reindex", {})
+    assert flow_run.state.is_completed(), flow_run.state.message
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
+    by_logger = {(log.name, log.message) for log in logs}
+    assert any(
+        name == "tasks.data.validate" and message.startswith("validate: 21 rows read")
+        for name, message in by_logger
+    ), sorted(by_logger)
+    assert any(name == "tasks.data.curate" for name, _ in by_logger), sorted(by_logger)
 
 
 def test_invalid_override_fails_with_the_params_error(served: Served, api: None) -> None:
@@ -260,6 +281,48 @@ def test_full_flow_runs_every_step_and_publishes_its_artifacts(
     assert "version 1 is now `champion`" in latest["promotion"]
     assert reports["finetune"].mlflow_run_id in latest["mlflow-finetune-run"]
     assert "models/tandem-copilot/versions/1" in latest["mlflow-model-version"]
+    assert_mlflow_runs_span_the_work(tmp_path / "out", reports)
+
+
+def assert_mlflow_runs_span_the_work(out: Path, reports: dict[str, Any]) -> None:
+    """The flow run is the steps' parent run; each step's run lasts as long as its work, logs
+    the same params under the same names, and the datasets it read; the evaluation's metrics
+    are on the logged model, not dozens of version tags."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{out / 'mlflow' / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    by_name = {r.info.run_name: r for r in runs}
+    parent = next(r for r in runs if r.data.tags.get("pipeline") == "prefect")
+    for step in ("finetune", "evaluate", "register"):
+        run = by_name[step]
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id, step
+        # one naming scheme everywhere; register also holds the model's config, logged by
+        # MLflow under "/" (the params themselves are not in it, so not named twice)
+        extra = set(run.data.params.items()) - set(parent.data.params.items())
+        assert not [k for k, _ in extra if step != "register" or k.startswith("params")], step
+        assert set(parent.data.params.items()) <= set(run.data.params.items()), step
+        assert run.info.start_time >= parent.info.start_time
+        assert run.info.end_time <= parent.info.end_time
+    assert "paths.source_dir" in parent.data.params
+    spans = {s: (by_name[s].info.end_time - by_name[s].info.start_time) / 1000 for s in by_name}
+    assert spans["finetune"] >= reports["finetune"].wall_seconds
+    assert spans["evaluate"] >= reports["evaluate"].seconds - 0.1  # seconds: rounded to 0.1
+    inputs = {d.dataset.name: d.dataset for d in by_name["finetune"].inputs.dataset_inputs}
+    assert {"sft-train"} <= set(inputs) and inputs["sft-train"].digest
+    evaluated = [d.dataset.name for d in by_name["evaluate"].inputs.dataset_inputs]
+    assert evaluated == ["eval"]
+
+    version = client.get_model_version("tandem-copilot", "1")
+    assert not [k for k in version.tags if k.startswith("eval")], version.tags
+    mlflow.set_tracking_uri(client.tracking_uri)
+    model = mlflow.get_logged_model(logged_model_id(version))
+    metrics = {m.key: m for m in model.metrics}
+    evaluation = reports["evaluate"].configs["finetuned+rag"]
+    assert metrics["finetuned_rag.answer_score"].value == evaluation["answer_score"]
+    assert metrics["finetuned_rag.answer_score"].run_id == by_name["evaluate"].info.run_id
+    assert model.tags["facts_metric"] == reports["evaluate"].facts_metric
 
 
 def test_prefect_deploy_creates_the_pool_deployments(served: Served, api: None) -> None:

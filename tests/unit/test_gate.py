@@ -13,14 +13,14 @@ pytestmark = pytest.mark.unit
 def tags(
     both: float, base_rag: float, finetuned: float, facts: float = 0.5, search_box: float = 0.4
 ) -> dict[str, str]:
-    """A version's eval tags; the facts metric of fine-tuned+RAG and the search box as well."""
+    """A version's evaluation as its logged model holds it: the metrics, the facts metric."""
     return {
-        "eval.finetuned_rag.answer_score": str(both),
-        "eval.base_rag.answer_score": str(base_rag),
-        "eval.finetuned.answer_score": str(finetuned),
-        "eval.facts_metric": "must_include",
-        "eval.finetuned_rag.must_include": str(facts),
-        "eval.retrieval.must_include": str(search_box),
+        "finetuned_rag.answer_score": str(both),
+        "base_rag.answer_score": str(base_rag),
+        "finetuned.answer_score": str(finetuned),
+        "facts_metric": "must_include",
+        "finetuned_rag.must_include": str(facts),
+        "retrieval.must_include": str(search_box),
     }
 
 
@@ -73,4 +73,4 @@ def test_a_version_evaluated_without_the_search_box_is_not_promoted(
     old = {k: v for k, v in tags(0.6, 0.4, 0.3).items() if "retrieval" not in k}
     decision = decide(old, None, make_params().gate)
     assert not decision.promote
-    assert decision.reasons[0].startswith("search box: missing eval.retrieval.must_include")
+    assert decision.reasons[0].startswith("search box: missing retrieval.must_include")
