@@ -185,3 +185,23 @@ def params_copy(repo: Path, target: Path, source_dir: Path, out_dir: Path) -> Pa
     tree["paths"].update(source_dir=str(source_dir), out_dir=str(out_dir))
     target.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
     return target
+
+
+def wait_for_logs(
+    flow_run_id: object, loggers: set[str], timeout: float = 30.0
+) -> set[tuple[str, str]]:
+    """A flow run's (logger, message) pairs once each of `loggers` has sent a line (the
+    runner's subprocess sends its last batch as it exits, after the final state), or timeout."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    found: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with get_client(sync_client=True) as client:
+            logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        found = {(log.name, log.message) for log in logs}
+        if loggers <= {name for name, _ in found}:
+            break
+        time.sleep(0.5)
+    return found

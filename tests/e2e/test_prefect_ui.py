@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, params_copy, start_prefect, start_tandem_serve
+from tests.servers import Server, params_copy, start_prefect, start_tandem_serve, wait_for_logs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,26 +92,9 @@ def test_a_flow_run_page_shows_the_steps_log_lines(ui_server: Server) -> None:
             "tandem-reindex/reindex", parameters={"overrides": {}}, timeout=240, poll_interval=1
         )
         assert flow_run.state.is_completed(), flow_run.state.message
-        wait_for_step_logs(flow_run.id)
+        wait_for_logs(flow_run.id, {"tasks.data.validate", "tasks.data.curate"})
 
     text = page_text(f"{ui_server.url}/runs/flow-run/{flow_run.id}")
 
     assert "validate: 21 rows read, 0 quarantined" in text, text[:3000]
     assert "curated:" in text, text[:3000]
-
-
-def wait_for_step_logs(flow_run_id: object, timeout: float = 30.0) -> None:
-    """The runner's subprocess sends its log batch as it exits, shortly after the final state."""
-    import time
-
-    from prefect import get_client
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with get_client(sync_client=True) as client:
-            logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-        if any(log.name.startswith("tasks.") for log in logs):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"no step log line reached the API in {timeout:.0f} s")

@@ -41,6 +41,7 @@ from tests.servers import (
     params_copy,
     prefect_client_env,
     start_tandem_serve,
+    wait_for_logs,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -147,13 +148,9 @@ def test_run_applies_overrides_and_publishes_artifacts(served: Served, api: None
 def test_step_log_lines_reach_the_flow_run_logs(served: Served, api: None) -> None:
     """What the steps log (tasks.* loggers, INFO) is in the run's Logs tab, read via the API
     (the index step's lines are on its subflow run's)."""
-    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
-
     flow_run = run("tandem-reindex/reindex", {})
     assert flow_run.state.is_completed(), flow_run.state.message
-    with get_client(sync_client=True) as client:
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
-    by_logger = {(log.name, log.message) for log in logs}
+    by_logger = wait_for_logs(flow_run.id, {"tasks.data.validate", "tasks.data.curate"})
     assert any(
         name == "tasks.data.validate" and message.startswith("validate: 21 rows read")
         for name, message in by_logger
