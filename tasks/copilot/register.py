@@ -88,10 +88,11 @@ def link_evaluation(model_id: str, eval_report: dict[str, Any]) -> None:
     from mlflow.exceptions import MlflowException
 
     eval_run = eval_report.get("mlflow_run_id")
-    try:
-        mlflow.MlflowClient().get_run(eval_run) if eval_run else None
-    except MlflowException:  # measured against another tracking store: log on this run
-        eval_run = None
+    if eval_run:
+        try:
+            mlflow.MlflowClient().get_run(eval_run)
+        except MlflowException:  # measured against another tracking store: log on this run
+            eval_run = None
     mlflow.log_metrics(model_metrics(eval_report), model_id=model_id, run_id=eval_run)
     mlflow.set_logged_model_tags(model_id, {FACTS_TAG: str(eval_report["facts_metric"])})
 

@@ -43,9 +43,9 @@ def metric_of(evaluated: dict[str, str], config: str, metric: str) -> float | No
 def logged_model_id(model_version: Any) -> str | None:
     """The logged model behind a version: its `model_id`, which a SQLite store leaves empty,
     so else the `models:/<model id>` source it was registered from."""
-    source = str(model_version.source or "")
     if getattr(model_version, "model_id", None):
         return str(model_version.model_id)
+    source = str(model_version.source or "")
     return source.removeprefix("models:/") if source.startswith("models:/m-") else None
 
 
