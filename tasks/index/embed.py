@@ -129,7 +129,10 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
     key = text_sha256(f"{source}\n{identity}")[:12]  # a retuned embedder is exported anew
     target = params.embedding.cache_root / ONNX_DIR / f"{key}-{flavour}"
     marker = target / ONNX_MARKER
-    wanted = {"source": source, "identity": identity, "quantization": flavour}
+    # the file is named by us: the library's name says the weights' signedness, which the
+    # preset picks (avx2: unsigned, avx512_vnni: signed)
+    suffix = f"int8_{flavour}"
+    wanted = {"source": source, "identity": identity, "quantization": flavour, "file": suffix}
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(target.parent / f".{target.name}.lock"):
         if not (marker.is_file() and read_json(marker) == wanted):
@@ -137,7 +140,9 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
             exported = SentenceTransformer(source, backend="onnx", device="cpu")
             exported.save_pretrained(str(staging))
-            export_dynamic_quantized_onnx_model(exported, flavour, str(staging))
+            export_dynamic_quantized_onnx_model(
+                exported, flavour, str(staging), file_suffix=suffix
+            )
             write_json_atomic(staging / ONNX_MARKER, wanted)
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
@@ -145,5 +150,5 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
         str(target),
         backend="onnx",
         device="cpu",
-        model_kwargs={"file_name": f"onnx/model_qint8_{flavour}.onnx"},
+        model_kwargs={"file_name": f"onnx/model_{suffix}.onnx"},
     )
