@@ -7,7 +7,9 @@ next to the search box (`retrieval`) and base+RAG.
         --lever 'today={}' --lever 'retrieved={"sft.context_order": "retrieved"}' [--steps 20]
 
 A lever is `name=<JSON object of params keys and values>` (the keys of -S; JSON, so a template
-may hold quotes and line breaks). The table is printed as markdown and written to
+may hold quotes and line breaks). A lever whose object names `"_reuse": "<earlier lever>"` changes
+only the evaluation (decoding, k): it reads that lever's index and adapter and evaluates anew,
+so the comparison holds the fine-tune fixed. The table is printed as markdown and written to
 <root>/levers.json.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ def lever(spec: str) -> tuple[str, dict[str, Any]]:
 
 def run_lever(root: Path, source: Path, steps: int, values: dict[str, Any]) -> dict[str, Any]:
     out = root / values.pop("_name")
+    reuse = values.pop("_reuse", None)
     params = load_params(
         values={
             "paths.source_dir": str(source),
@@ -51,12 +55,15 @@ def run_lever(root: Path, source: Path, steps: int, values: dict[str, Any]) -> d
     if not base.exists():  # prepared once, for every lever
         prepare_model.run(load_params(values={"paths.out_dir": str(root / "prepared")}))
         (root / "prepared" / "models" / "base").rename(base)
-    (out / "models").mkdir(parents=True, exist_ok=True)
-    if not (out / "models" / "base").exists():
-        (out / "models" / "base").symlink_to(base.resolve(), target_is_directory=True)
     started = time.perf_counter()
-    for step in (validate, curate, finetune_embedder, index, build_sft, finetune):
-        step.run(params)
+    if reuse:  # the same data, index and adapter as lever `reuse`: only the evaluation is new
+        shared_outputs(root / reuse, out)
+    else:
+        (out / "models").mkdir(parents=True, exist_ok=True)
+        if not (out / "models" / "base").exists():
+            (out / "models" / "base").symlink_to(base.resolve(), target_is_directory=True)
+        for step in (validate, curate, finetune_embedder, index, build_sft, finetune):
+            step.run(params)
     report = evaluate.run(params)
     tuned = json.loads((out / "reports" / "finetune_embedder.json").read_text())
     return {
@@ -66,6 +73,16 @@ def run_lever(root: Path, source: Path, steps: int, values: dict[str, Any]) -> d
         "facts_metric": report.facts_metric,
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def shared_outputs(done: Path, out: Path) -> None:
+    """`out` reads lever `done`'s steps' outputs (linked) and a copy of its reports."""
+    out.mkdir(parents=True, exist_ok=True)
+    for part in ("validated", "quarantine", "curated", "index", "sft", "models"):
+        if (done / part).exists() and not (out / part).exists():
+            (out / part).symlink_to((done / part).resolve(), target_is_directory=True)
+    if not (out / "reports").exists():
+        shutil.copytree(done / "reports", out / "reports")
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:

@@ -263,3 +263,5 @@ class GenerateParams(Section):
     max_new_tokens: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     no_repeat_ngram_size: int = Field(ge=0)
+    quote_open: str | None
+    quote_close: str

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tasks.copilot.prompting import build_messages, cited_ids
+from tasks.copilot.prompting import build_messages, cited_ids, format_context
 from tasks.copilot.tracing import Tracer, customer_tag
 from tasks.params import Params
 from tasks.schema import Hit
@@ -130,7 +130,8 @@ class Copilot:
             build_messages(p.prompt, q, hits, c)
             for q, c, hits in zip(questions, customer_ids, contexts, strict=True)
         ]
-        texts = generate(self.model, self.tokenizer, conversations, p.generate)
+        shown = [format_context(hits, p.prompt) for hits in contexts]
+        texts = generate(self.model, self.tokenizer, conversations, p.generate, None, shown)
         return [
             Answer(
                 q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits), self.model_name
@@ -160,7 +161,8 @@ class Copilot:
                     span.set_outputs([{"id": h.doc_id, "score": round(h.score, 4)} for h in hits])
             messages = build_messages(p.prompt, question, hits, customer_id)
             with tracer.span("generate", "LLM", {"messages": messages}) as span:
-                [text] = generate(self.model, self.tokenizer, [messages], p.generate)
+                shown = [format_context(hits, p.prompt)]
+                [text] = generate(self.model, self.tokenizer, [messages], p.generate, None, shown)
                 if span is not None:
                     span.set_outputs(
                         {"answer": text, "tokens": len(self.tokenizer(text)["input_ids"])}

@@ -7,7 +7,8 @@ of a decoding step here). Dropping finished rows from the batch was measured too
 on CPU (each step is dominated by per-op cost, not rows) and it changes bf16 rounding, so
 answers differ. Optionally, an n-gram may not repeat within the answer
 (`generate.no_repeat_ngram_size`): the 135M model otherwise loops on a step; the context is
-not counted, so copying a fact from a document stays free.
+not counted, so copying a fact from a document stays free. A quote the answer opens can be held
+to a span of the context (`generate.quote_open`, tasks/copilot/copy_quote.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
+
+from tasks.copilot.copy_quote import QuoteCopier, constrain, copiers
 
 if TYPE_CHECKING:
     import torch
@@ -98,6 +101,7 @@ def greedy_batch(
     pad: int,
     max_new_tokens: int,
     no_repeat_ngram_size: int,
+    quotes: list[QuoteCopier] | None = None,
 ) -> list[list[int]]:
     """Greedy decoding of one left-padded batch; each row's new tokens (its stop token last)."""
     import torch
@@ -126,10 +130,14 @@ def greedy_batch(
         if ban is not None and step >= no_repeat_ngram_size:
             so_far = torch.tensor(padded(answers, pad), device=scores.device)
             scores = ban(so_far, scores)
+        if quotes is not None:
+            scores = constrain(scores, quotes, finished)
         chosen = scores.argmax(dim=-1)
         for row, token in zip(rows, chosen.tolist(), strict=True):
             if not finished[row]:
                 answers[row].append(token)
+                if quotes is not None:
+                    quotes[row].advance(token)
         finished |= torch.tensor([token in stop for token in chosen.tolist()])
         if bool(finished.all()) or step == max_new_tokens - 1:
             break
@@ -153,8 +161,11 @@ def generate(
     conversations: Sequence[list[dict[str, str]]],
     p: GenerateParams,
     progress: str | None = None,
+    quote_sources: Sequence[str] | None = None,
 ) -> list[str]:
-    """Answers in input order. Prompts are sorted by length so each batch pads little."""
+    """Answers in input order. Prompts are sorted by length so each batch pads little.
+    `quote_sources`: what each answer's quote may copy (the context as shown; default: its
+    last user message)."""
     import torch
 
     prompts = render_prompts(tokenizer, conversations)
@@ -179,6 +190,12 @@ def generate(
                 tokenizer.pad_token_id,
                 p.max_new_tokens,
                 p.no_repeat_ngram_size,
+                copiers(
+                    tokenizer,
+                    [conversations[i] for i in batch],
+                    p,
+                    None if quote_sources is None else [quote_sources[i] for i in batch],
+                ),
             )
         texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
         for i, text in zip(batch, texts, strict=True):

@@ -21,6 +21,8 @@ from tasks.sections import PromptParams
 ESCAPE = "» "  # marks a document line that would read as the prompt's structure
 # What an answer writes as a citation: a bracketed span on one line, no nested brackets.
 BRACKETED = re.compile(r"\[([^\[\]\n]{1,256})\]")
+# Where a sentence ends: after . ! ? and whitespace, or at a line break (a title, a list item).
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def clip(text: str, chars: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.copilot.prompting import build_messages, citation_line
+from tasks.copilot.prompting import build_messages, citation_line, format_context
 from tasks.errors import UserError
 from tasks.evaluate.scoring import facts_metric, score_answer, score_retrieval, summarize
 from tasks.params import Params
@@ -112,12 +112,18 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
             for e, h in zip(examples, hits, strict=True)
         ]
 
-    def base_answers(convs: list[list[dict[str, str]]], config: str) -> tuple[list[str], int]:
+    def quotable(with_context: bool) -> list[str]:  # what a quote may copy
+        return [format_context(h if with_context else [], params.prompt) for h in hits]
+
+    def base_answers(
+        convs: list[list[dict[str, str]]], sources: list[str], config: str
+    ) -> tuple[list[str], int]:
         keys = [answer_key(identity, p, decoding) for p in render_prompts(tokenizer, convs)]
 
         def produce(missing: list[int]) -> list[str]:
+            picked = [convs[i] for i in missing], [sources[i] for i in missing]
             with model.disable_adapter():
-                return generate(model, tokenizer, [convs[i] for i in missing], gen, config)
+                return generate(model, tokenizer, picked[0], gen, config, picked[1])
 
         return cache.answer_all(keys, produce)
 
@@ -129,9 +135,9 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         if config == RETRIEVAL:
             answers, generated[config] = [search_box_answer(h, params) for h in hits], 0
         elif config in (BASE, BASE_RAG):
-            answers, generated[config] = base_answers(convs, config)
+            answers, generated[config] = base_answers(convs, quotable(with_context), config)
         else:
-            answers = generate(model, tokenizer, convs, gen, config)
+            answers = generate(model, tokenizer, convs, gen, config, quotable(with_context))
             generated[config] = len(answers)
         for example, answer, per_question in zip(examples, answers, hits, strict=True):
             shown = [h.doc_id for h in per_question] if with_context else []

@@ -140,9 +140,7 @@ def load_onnx_int8(params: Params) -> SentenceTransformer:
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
             exported = SentenceTransformer(source, backend="onnx", device="cpu")
             exported.save_pretrained(str(staging))
-            export_dynamic_quantized_onnx_model(
-                exported, flavour, str(staging), file_suffix=suffix
-            )
+            export_dynamic_quantized_onnx_model(exported, flavour, str(staging), file_suffix=suffix)
             write_json_atomic(staging / ONNX_MARKER, wanted)
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.copilot.prompting import build_messages, citation_line
+from tasks.copilot.prompting import SENTENCE, build_messages, citation_line
 from tasks.errors import DataQualityError, UserError
 from tasks.evaluate.metrics import token_f1
 from tasks.params import Params
@@ -29,8 +29,6 @@ from tasks.sections import SftParams
 from tasks.train.leak_scan import scan
 
 log = logging.getLogger(__name__)
-
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)
