@@ -25,6 +25,7 @@ from tasks.index.embed import embedder_identity, finetuned_dir
 from tasks.models import PREPARED_MARKER, base_model_dir
 from tasks.params import Params
 from tasks.params_loader import parse_params, with_values
+from tasks.params_migrations import migrate_registered
 from tasks.reports import read_json, text_sha256
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,10 @@ def served_params(config: dict[str, Any], artifacts: dict[str, str]) -> tuple[Pa
         values_registered = config["params"]
     else:
         values_registered = read_json(Path(artifacts[PARAMS_ARTIFACT]))
-    registered = parse_params(values_registered, origin="registered model config")
+    migrated, _ = migrate_registered(values_registered)
+    registered = parse_params(
+        migrated, origin="registered model config (a key missing here: re-register the copilot)"
+    )
     serve = Path(os.environ.get(SERVE_ENV) or tempfile.mkdtemp(prefix="tandem-serve-"))
     values: dict[str, Any] = {"paths.out_dir": str(serve), "paths.source_dir": str(serve)}
     reference = config["index"]
