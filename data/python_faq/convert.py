@@ -7,7 +7,10 @@ answer, url = its place in the docs. The ideal answer to the question is the ans
 paragraph (up to OPENING_WORDS words): that is the sft target and the eval reference. A stable
 hash of the entry's id sends EVAL_SHARE of the entries to eval/ and the rest to sft/; questions
 that repeat (two pages ask "What is Python?") are kept once, in sft, so no eval question
-near-duplicates an sft prompt.
+near-duplicates an sft prompt. Another hash share (UNANSWERABLE_SHARE) of the entries is left out
+of documents/ altogether: their questions go to eval with no gold document and the abstain
+response as reference, so the copilot's abstention is measured on questions the knowledge base
+truly cannot answer (with a near-perfect retriever, "gold missing from the context" is rare).
 
     python data/python_faq/convert.py [--faq DIR] [--to out/python-faq/source]
 """
@@ -19,13 +22,16 @@ import hashlib
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
+import yaml
 from bs4 import BeautifulSoup, Tag
 
 DEFAULT_FAQ = Path("/usr/share/doc/python3.11/html/faq")
 DOCS_URL = "https://docs.python.org/3.11/faq"
 EVAL_SHARE = 0.25  # of the entries, by id hash
+UNANSWERABLE_SHARE = 0.08  # of the entries, by another hash: not in documents/, asked in eval
 MIN_ANSWER_CHARS = 60  # shorter answers only point elsewhere ("See the ... module")
 OPENING_WORDS = (40, 90)  # the ideal answer: the answer's opening, whole sentences, this long
 PARAMS = """\
@@ -37,6 +43,11 @@ prompt:
 sft:
   abstain_response: The Python FAQ does not answer this, so I will not guess.
 """
+
+
+def abstain_response() -> str:
+    """The reference answer of a question the FAQ does not answer: this corpus's own abstention."""
+    return str(yaml.safe_load(PARAMS)["sft"]["abstain_response"])
 
 
 def entries(page: Path) -> list[dict[str, str]]:
@@ -74,9 +85,21 @@ def opening(answer: str) -> str:
     return " ".join(kept)
 
 
+def bucket(entry_id: str, salt: str) -> float:
+    """A stable place in [0, 1] for an entry: the same split on every run and machine."""
+    return int(hashlib.sha256(f"{salt}:{entry_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def question_key(question: str) -> str:
+    return re.sub(r"\W+", " ", question.lower()).strip()
+
+
 def in_eval(entry_id: str) -> bool:
-    bucket = int(hashlib.sha256(f"pyfaq:{entry_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return bucket < EVAL_SHARE
+    return bucket(entry_id, "pyfaq") < EVAL_SHARE
+
+
+def unanswerable(entry_id: str) -> bool:
+    return bucket(entry_id, "pyfaq-unanswerable") < UNANSWERABLE_SHARE
 
 
 def convert(faq: Path, target: Path) -> dict[str, int]:
@@ -85,7 +108,19 @@ def convert(faq: Path, target: Path) -> dict[str, int]:
         raise SystemExit(f"no FAQ pages in {faq}: install Debian's python3.11-doc")
     all_entries = [e for page in pages for e in entries(page)]
     documents, sft, evaluation, seen = [], [], [], set()
+    asked = Counter(question_key(e["question"]) for e in all_entries)
     for entry in all_entries:
+        key = question_key(entry["question"])
+        if unanswerable(entry["id"]) and asked[key] == 1:  # a question asked twice stays answerable
+            evaluation.append(
+                {
+                    "id": entry["id"],
+                    "question": entry["question"],
+                    "gold_doc_ids": [],
+                    "reference_answer": abstain_response(),
+                }
+            )
+            continue
         page, anchor = entry["id"].split("/", 1)
         documents.append(
             {
@@ -97,7 +132,6 @@ def convert(faq: Path, target: Path) -> dict[str, int]:
                 "url": f"{DOCS_URL}/{page}.html#{anchor}",
             }
         )
-        key = re.sub(r"\W+", " ", entry["question"].lower()).strip()
         duplicate, _ = key in seen, seen.add(key)
         row = {"id": entry["id"], "gold_doc_ids": [entry["id"]]}
         if in_eval(entry["id"]) and not duplicate:
@@ -115,7 +149,13 @@ def convert(faq: Path, target: Path) -> dict[str, int]:
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         (target / folder / name).write_text(lines, encoding="utf-8")
     (target / "params.yaml").write_text(PARAMS, encoding="utf-8")
-    return {"documents": len(documents), "sft": len(sft), "eval": len(evaluation)}
+    answerable = sum(1 for row in evaluation if row["gold_doc_ids"])
+    return {
+        "documents": len(documents),
+        "sft": len(sft),
+        "eval": answerable,
+        "unanswerable": len(evaluation) - answerable,
+    }
 
 
 def main() -> None:

@@ -33,13 +33,26 @@ def test_the_faq_becomes_documents_sft_and_a_held_out_eval(tmp_path: Path) -> No
     counts = converter().convert(FAQ, tmp_path)
     documents = rows(tmp_path / "documents" / "faq.jsonl")
     sft, evaluation = rows(tmp_path / "sft" / "sft.jsonl"), rows(tmp_path / "eval" / "eval.jsonl")
-    assert counts == {"documents": len(documents), "sft": len(sft), "eval": len(evaluation)}
+    missing = [e for e in evaluation if not e["gold_doc_ids"]]
+    answerable = [e for e in evaluation if e["gold_doc_ids"]]
+    assert counts == {
+        "documents": len(documents),
+        "sft": len(sft),
+        "eval": len(answerable),
+        "unanswerable": len(missing),
+    }
     assert len(documents) > 150 and len({d["id"] for d in documents}) == len(documents)
-    assert 0.15 < len(evaluation) / len(documents) < 0.35
+    assert 0.15 < len(answerable) / len(documents) < 0.35
     ids = {d["id"] for d in documents}
-    assert all(set(r["gold_doc_ids"]) <= ids for r in sft + evaluation)
+    assert all(r["gold_doc_ids"] and set(r["gold_doc_ids"]) <= ids for r in sft + answerable)
     key = lambda text: re.sub(r"\W+", " ", text.lower()).strip()  # noqa: E731
     assert not {key(e["question"]) for e in evaluation} & {key(s["prompt"]) for s in sft}
+    # questions the knowledge base cannot answer: their entry is nowhere, nor is the question
+    assert len(missing) >= 10
+    assert not {e["id"] for e in missing} & ids
+    assert not {key(e["question"]) for e in missing} & {key(d["title"]) for d in documents}
+    abstain = converter().abstain_response()
+    assert abstain and all(e["reference_answer"] == abstain for e in missing)
     assert all(
         "/" in d["id"] and d["url"].startswith("https://docs.python.org/") for d in documents
     )
