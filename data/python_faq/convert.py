@@ -109,6 +109,7 @@ def convert(faq: Path, target: Path) -> dict[str, int]:
     all_entries = [e for page in pages for e in entries(page)]
     documents, sft, evaluation, seen = [], [], [], set()
     asked = Counter(question_key(e["question"]) for e in all_entries)
+    declined = abstain_response()
     for entry in all_entries:
         key = question_key(entry["question"])
         if unanswerable(entry["id"]) and asked[key] == 1:  # a question asked twice stays answerable
@@ -117,7 +118,7 @@ def convert(faq: Path, target: Path) -> dict[str, int]:
                     "id": entry["id"],
                     "question": entry["question"],
                     "gold_doc_ids": [],
-                    "reference_answer": abstain_response(),
+                    "reference_answer": declined,
                 }
             )
             continue
