@@ -69,6 +69,7 @@ def create_app(copilot: Any, params: Params, tracer: Tracer) -> FastAPI:
             "model": answer.model,
             "index_version": copilot.retriever.version,
             "trace_id": answer.trace_id,
+            "unavailable": list(answer.unavailable),
         }
 
     @app.post("/api/feedback")

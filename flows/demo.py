@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from flows.demo_live import live_folder, run_live
 from tasks.errors import UserError
 from tasks.params import Params
 from tasks.params_loader import OVERLAY_FILE, PARAMS_FILE, load_params, with_values
@@ -154,3 +155,7 @@ def run_demo(params: Params, echo: Echo) -> None:
     after = ask_and_show(changed, script["changed_question"], "", echo)
     shown = script["new_fact"] in after.answer
     echo(f"new fact {'appears' if shown else 'does NOT appear'} in the answer")
+
+    if live_folder(sample) is not None:
+        echo("\n== 5. live context: the CRM and the team's availability, asked at answer time")
+        run_live(params, echo)

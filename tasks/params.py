@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from tasks.context_sections import ContextParams
 from tasks.ops_sections import (
     EvaluateParams,
     GateParams,
@@ -134,6 +135,7 @@ class Params(Section):
     finetune: FinetuneParams
     finetune_embedder: FinetuneEmbedderParams
     generate: GenerateParams
+    context: ContextParams
     evaluate: EvaluateParams
     register_: RegisterParams = Field(alias="register")
     gate: GateParams

@@ -42,6 +42,13 @@ ADDED_KEYS: dict[str, Any] = {
     "embedding.batch_invariant": False,  # 571f03a: int8 encoded texts in batches
     "generate.quote_open": None,  # f0d109f: quotes decoded freely
     "generate.quote_close": '"',
+    "context.providers": [],  # this commit: the prompt held what the index retrieved only
+    "context.timeout_s": 2.0,  # the rest are unused without a provider
+    "context.retries": 2,
+    "context.cache_s": 30,
+    "context.max_rows": 20,
+    "context.unavailable_text": "(unavailable right now: {reason}.)",
+    "context.no_rows_text": "(no record found)",
 }
 
 

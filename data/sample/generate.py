@@ -2527,6 +2527,33 @@ def verify(files, sft, ev, changed_kb, changed_inc, people):
     return size
 
 
+
+# --------------------------------------------------------------------------
+# The CRM (crm/crm.sql): the same customers and tickets as rows, for the sql context provider
+# --------------------------------------------------------------------------
+def sql_value(v):
+    return "NULL" if v in (None, "") else str(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
+
+
+def crm_sql(customers, tickets):
+    """No random draws: every other file stays as it was."""
+    lines = ["-- Larkspur's CRM as the sample knows it (data/sample/generate.py); load with sqlite3 crm.sqlite < crm.sql",
+             "CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT NOT NULL, plan TEXT NOT NULL, seats INTEGER, "
+             "billing TEXT, renewal_date TEXT, status TEXT NOT NULL, account_manager TEXT, region TEXT);",
+             "CREATE TABLE tickets (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id), "
+             "subject TEXT, priority TEXT, status TEXT, updated_at TEXT);"]
+    for c in customers:
+        plan = "Business trial" if c["status"] == "trial" else c["plan"]
+        row = (c["id"], c["name"], plan, c["seats"], c["cycle"], c["renewal"], c["status"], c["am"], c["region"])
+        lines.append(f"INSERT INTO customers VALUES ({', '.join(sql_value(v) for v in row)});")
+    for t in tickets:
+        if not t["text"]:
+            continue  # the sample's deliberately empty ticket is a bad record, not a CRM row
+        status = re.search(r"Priority: (\S+) \| Status: (\S+)", t["text"])
+        row = (t["id"], t["customer_id"], t["title"], status.group(1), status.group(2), t["updated_at"])
+        lines.append(f"INSERT INTO tickets VALUES ({', '.join(sql_value(v) for v in row)});")
+    return "\n".join(lines) + "\n"
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -2551,6 +2578,7 @@ def main():
     write_jsonl(docs / "incidents.jsonl", inc)
     write_csv(docs / "customers.csv", cus)
     write_parquet(docs / "tickets.parquet", tickets)
+    write_text(OUT / "crm" / "crm.sql", crm_sql(customers, tickets))
     for p in POLICIES:
         write_text(docs / "policies" / f"{p['id']}-{p['slug']}.md", render_policy(p))
     for h in HTML_PAGES:

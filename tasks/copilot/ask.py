@@ -40,7 +40,10 @@ def ask_registered(params: Params, question: str, customer_id: str, model_uri: s
     row = model.predict(pd.DataFrame([{"question": question, "customer_id": customer_id}])).iloc[0]
     sources = tuple(Source(**s) for s in json.loads(row["sources"]))
     retrieved = tuple(json.loads(row["retrieved"]))
-    return Answer(question, customer_id, row["answer"], sources, retrieved, model_uri)
+    unavailable = tuple(json.loads(row.get("unavailable", "[]")))  # older copilots: no column
+    return Answer(
+        question, customer_id, row["answer"], sources, retrieved, model_uri, "", unavailable
+    )
 
 
 def load_copilot(
@@ -84,4 +87,5 @@ def render(answer: Answer) -> str:
         lines += [f"  [{s.id}] {s.title}: {s.snippet[:120]}..." for s in answer.sources]
     else:
         lines.append("Cited sources: none")
+    lines += [f"Unavailable: {note}" for note in answer.unavailable]
     return "\n".join(lines)

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tasks.context.blocks import ContextBlock
+from tasks.context.live import LiveContext
 from tasks.copilot.prompting import build_messages, cited_ids, format_context
 from tasks.copilot.tracing import Tracer, customer_tag
 from tasks.params import Params
@@ -40,6 +42,7 @@ class Answer:
     retrieved: tuple[str, ...] = field(default_factory=tuple)
     model: str = ""
     trace_id: str = ""
+    unavailable: tuple[str, ...] = ()  # `<block id>: <reason>` of each provider that failed
 
 
 def gather_context(
@@ -62,6 +65,19 @@ def gather_context(
         ]
         hits = own + hits[: max(1, k - len(own))]
     return hits
+
+
+def with_live(
+    live: LiveContext, hits: list[Hit], customer_id: str, at: datetime | None
+) -> tuple[list[Hit], list[ContextBlock]]:
+    """The providers' blocks first (the customer's record frames the answer), then the index's
+    hits; -> (hits, the blocks)."""
+    blocks = live.gather(customer_id, at)
+    return [b.as_hit(customer_id) for b in blocks] + hits, blocks
+
+
+def unavailable_of(blocks: Sequence[ContextBlock]) -> tuple[str, ...]:
+    return tuple(f"{b.id}: {b.unavailable}" for b in blocks if b.unavailable)
 
 
 def sources_of(answer: str, hits: Sequence[Hit]) -> tuple[Source, ...]:
@@ -109,6 +125,7 @@ class Copilot:
                 model.eval()
             self.model = model
             self.retriever = opening.result()
+        self.live = LiveContext(params.context)
         progress(f"ready: index version {self.retriever.version}")
 
     def answer_many(
@@ -122,10 +139,11 @@ class Copilot:
 
         p = self.params
         when = list(moments) if moments is not None else [None] * len(questions)
-        contexts = [
-            gather_context(self.retriever, q, c, p.retrieve.k, at)
+        gathered = [
+            with_live(self.live, gather_context(self.retriever, q, c, p.retrieve.k, at), c, at)
             for q, c, at in zip(questions, customer_ids, when, strict=True)
         ]
+        contexts = [hits for hits, _ in gathered]
         conversations = [
             build_messages(p.prompt, q, hits, c)
             for q, c, hits in zip(questions, customer_ids, contexts, strict=True)
@@ -134,10 +152,13 @@ class Copilot:
         texts = generate(self.model, self.tokenizer, conversations, p.generate, None, shown)
         return [
             Answer(
-                q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits), self.model_name
+                q, c, text, sources_of(text, hits), tuple(h.doc_id for h in hits),
+                self.model_name, unavailable=unavailable_of(blocks),
             )
-            for q, c, text, hits in zip(questions, customer_ids, texts, contexts, strict=True)
-        ]
+            for q, c, text, (hits, blocks) in zip(
+                questions, customer_ids, texts, gathered, strict=True
+            )
+        ]  # fmt: skip
 
     def answer_one(
         self,
@@ -159,6 +180,12 @@ class Copilot:
                 hits = gather_context(self.retriever, question, customer_id, p.retrieve.k, at)
                 if span is not None:
                     span.set_outputs([{"id": h.doc_id, "score": round(h.score, 4)} for h in hits])
+            providers = [x.name for x in p.context.providers]
+            with tracer.span("context", "TOOL", {"providers": providers, **filters}) as span:
+                hits, blocks = with_live(self.live, hits, customer_id, at)
+                if span is not None:
+                    span.set_outputs([{"id": b.id, "unavailable": b.unavailable} for b in blocks])
+            unavailable = unavailable_of(blocks)
             messages = build_messages(p.prompt, question, hits, customer_id)
             with tracer.span("generate", "LLM", {"messages": messages}) as span:
                 shown = [format_context(hits, p.prompt)]
@@ -179,7 +206,10 @@ class Copilot:
                 root.set_outputs({"answer": text, "sources": [s.id for s in sources]})
             trace_id = Tracer.trace_id(root)
         retrieved = tuple(h.doc_id for h in hits)
-        return Answer(question, customer_id, text, sources, retrieved, self.model_name, trace_id)
+        return Answer(
+            question, customer_id, text, sources, retrieved, self.model_name, trace_id, unavailable
+        )
 
     def close(self) -> None:
+        self.live.close()
         self.retriever.close()

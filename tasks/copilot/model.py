@@ -91,6 +91,7 @@ class CopilotModel(PythonModel):
                 "adapter_sha256": [self.config.get("adapter_sha256", "")] * len(answers),
                 "index_version": [self.copilot.retriever.version] * len(answers),
                 "trace_id": [a.trace_id for a in answers],
+                "unavailable": [json.dumps(list(a.unavailable)) for a in answers],
             }
         )
 

@@ -24,6 +24,7 @@ OUTPUTS = Schema(
         ColSpec("string", "adapter_sha256"),
         ColSpec("string", "index_version"),
         ColSpec("string", "trace_id"),  # the MLflow trace of the answer ("" when not traced)
+        ColSpec("string", "unavailable"),  # JSON: ["<block id>: <reason>"] of failed providers
     ]
 )
 INPUT_EXAMPLE = pd.DataFrame([{"question": "How do I reset my password?", "customer_id": ""}])
