@@ -59,7 +59,7 @@ class LiveContext:
         when a customer asks (it is given that customer's id and nothing else)."""
         if self.pool is None:
             return []
-        moment = at or datetime.now(UTC)
+        moment = at or datetime.now(UTC).replace(microsecond=0)  # readable in a URL
         started = time.monotonic()
         asked: list[tuple[ProviderParams, Provider | ProviderError, Future[str] | None]] = []
         for p, provider in zip(self.declared, self.providers, strict=True):
