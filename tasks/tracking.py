@@ -92,8 +92,10 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(flatten(value, f"{name}."))
-        elif isinstance(value, list) and value and all(
-            isinstance(item, dict) and "name" in item for item in value
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(item, dict) and "name" in item for item in value)
         ):  # named items (context.providers): one param per field, `context.providers.crm.query`
             for item in value:
                 flat.update(flatten(item, f"{name}.{item['name']}."))

@@ -35,23 +35,25 @@ class SqlProvider:
             raise ProviderError(f"url {p.url!r} is not a SQLAlchemy URL") from None
         self.backend = url.get_backend_name()
         self.sqlite_path = Path(url.database or "") if self.backend == "sqlite" else None
+        target: Any = url
+        options: dict[str, Any] = {"pool_pre_ping": True}
         if self.sqlite_path is not None:
             # read-only, and never created: a missing file is a dead database, not an empty one
-            self.engine = create_engine("sqlite://", creator=self._open_sqlite, pool_pre_ping=True)
+            target, options["creator"] = "sqlite://", self._open_sqlite
         elif self.backend == "postgresql":
-            timeout_ms = int(self.timeout_s * 1000)
             # the server itself ends a slow statement, and nothing this provider runs writes
-            options = f"-c statement_timeout={timeout_ms} -c default_transaction_read_only=on"
-            self.engine = create_engine(
-                url,
-                pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": max(1, math.ceil(self.timeout_s)),
-                    "options": options,
-                },
-            )
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            timeout_ms = int(self.timeout_s * 1000)
+            options["connect_args"] = {
+                "connect_timeout": max(1, math.ceil(self.timeout_s)),
+                "options": f"-c statement_timeout={timeout_ms} -c default_transaction_read_only=on",
+            }
+        try:
+            self.engine = create_engine(target, **options)
+        except (ImportError, ArgumentError) as error:  # an unknown dialect, a missing driver
+            raise ProviderError(
+                f"url {url.drivername}://...: its driver cannot load ({error}); install it "
+                "(PostgreSQL: pip install 'tandem[postgres]')"
+            ) from None
 
     def _open_sqlite(self) -> sqlite3.Connection:
         assert self.sqlite_path is not None

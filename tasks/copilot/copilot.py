@@ -184,7 +184,10 @@ class Copilot:
             with tracer.span("context", "TOOL", {"providers": providers, **filters}) as span:
                 hits, blocks = with_live(self.live, hits, customer_id, at)
                 if span is not None:
-                    span.set_outputs([{"id": b.id, "unavailable": b.unavailable} for b in blocks])
+                    # provider names, not block ids: those hold the raw customer id
+                    span.set_outputs(
+                        [{"provider": b.provider, "unavailable": b.unavailable} for b in blocks]
+                    )
             unavailable = unavailable_of(blocks)
             messages = build_messages(p.prompt, question, hits, customer_id)
             with tracer.span("generate", "LLM", {"messages": messages}) as span:

@@ -133,3 +133,10 @@ def test_provider_names_are_citable_and_unique(crm: Path) -> None:
         section(sql_provider(f"sqlite:///{crm}", name="my crm"))
     with pytest.raises(ValidationError, match="repeated"):
         section(sql_provider(f"sqlite:///{crm}"), sql_provider(f"sqlite:///{crm}"))
+
+
+def test_a_database_whose_driver_is_not_installed_is_unavailable_and_named() -> None:
+    live = LiveContext(section(sql_provider("mysql+pymysql://crm@127.0.0.1/crm")))
+    [block] = live.gather("CUS-001", NOW)
+    live.close()
+    assert block.unavailable.startswith("url mysql+pymysql://...: its driver cannot load")
