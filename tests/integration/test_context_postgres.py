@@ -18,13 +18,13 @@ import pytest
 
 from tasks.context.blocks import ProviderError
 from tasks.context.live import LiveContext
-from tasks.context.sql import SqlProvider
 from tests.servers import free_port
 from tests.unit.context_helpers import (
     CUSTOMERS,
     INJECTIONS,
     SCHEMA,
     TICKETS,
+    open_sql,
     section,
     sql_provider,
 )
@@ -76,13 +76,6 @@ def postgres_url() -> Iterator[str]:
         stop = [str(pg / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
         subprocess.run(as_server_user(stop), capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
-
-
-def open_sql(url: str, **fields: object) -> SqlProvider:
-    ctx = section(sql_provider(url, **fields))
-    p = ctx.providers[0]
-    assert p.kind == "sql"
-    return SqlProvider(p, ctx)
 
 
 def test_each_customer_sees_only_their_own_row(postgres_url: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.context.sql import SqlProvider
 from tasks.context_sections import ContextParams
 
 CUSTOMERS = [("CUS-001", "Ada Byron", "starter", "active"), ("CUS-002", "Grace H", "pro", "paused")]
@@ -37,3 +38,10 @@ def section(*providers: dict[str, Any], **budget: Any) -> ContextParams:
 def sql_provider(url: str, query: str = CRM_QUERY, **fields: Any) -> dict[str, Any]:
     return {"name": "crm", "kind": "sql", "title": "CRM record", "url": url, "query": query,
             **fields}  # fmt: skip
+
+
+def open_sql(url: str, **fields: Any) -> SqlProvider:
+    ctx = section(sql_provider(url, **fields))
+    p = ctx.providers[0]
+    assert p.kind == "sql"
+    return SqlProvider(p, ctx)

@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from tasks.context.blocks import ProviderError
 from tasks.context.live import LiveContext
-from tasks.context.sql import SqlProvider
 from tests.unit.context_helpers import (
     CUSTOMERS,
     INJECTIONS,
     SCHEMA,
     TICKETS,
+    open_sql,
     section,
     sql_provider,
 )
@@ -35,13 +35,6 @@ def crm(tmp_path: Path) -> Path:
         db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", CUSTOMERS)
         db.executemany("INSERT INTO tickets VALUES (?, ?, ?)", TICKETS)
     return path
-
-
-def open_sql(url: str, **fields: object) -> SqlProvider:
-    ctx = section(sql_provider(url, **fields))
-    p = ctx.providers[0]
-    assert p.kind == "sql"
-    return SqlProvider(p, ctx)
 
 
 def test_each_customer_sees_only_their_own_row(crm: Path) -> None:
