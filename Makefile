@@ -19,7 +19,7 @@ export DVC_NO_ANALYTICS := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck pytest venv lock clean python-faq
+.PHONY: demo test lint typecheck pytest venv lock clean python-faq live
 
 venv: $(STAMP)
 
@@ -37,6 +37,12 @@ $(STAMP): pyproject.toml constraints.txt tasks/data/data_docs_assets.py
 
 demo: $(STAMP)
 	$(VENV)/bin/tandem demo
+
+# The sample's systems of record where params.yaml's providers point (out/crm.sqlite loaded
+# from data/sample/crm/crm.sql, the availability stub on 127.0.0.1:8765), until Ctrl-C: then
+# `tandem ask "What plan are we on?" --customer CUS-004` cites [crm/CUS-004] and [staffing].
+live: $(STAMP)
+	$(PY) -m flows.demo_live
 
 # Python's own FAQ (Debian's python3.11-doc) through the whole pipeline: a real corpus of
 # another shape. Needs `apt-get install python3.11-doc` (.ci/run installs it).

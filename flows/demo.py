@@ -6,7 +6,9 @@
 3. in a side copy (<out_dir>/demo-change: the inputs with data/sample/changes/ applied, a copy
    of the index, the same models), re-index incrementally and ask again the question whose
    answer changed: no retraining involved. The pipeline's own out_dir and source stay as step 1
-   left them, so no scheduled re-index undoes the change and DVC sees nothing it did not run.
+   left them, so no scheduled re-index undoes the change and DVC sees nothing it did not run;
+4. where the folder has live context (data/sample/crm/), steps 2-4 ask its CRM and availability
+   stub (flows/demo_live.py), and step 5 shows a CRM UPDATE in the very next answer.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from flows.demo_live import live_folder, run_live
+from flows.demo_live import run_live, served
 from tasks.errors import UserError
 from tasks.params import Params
 from tasks.params_loader import OVERLAY_FILE, PARAMS_FILE, load_params, with_values
@@ -118,8 +120,6 @@ def side_copy(params: Params) -> Params:
 
 def run_demo(params: Params, echo: Echo) -> None:
     from flows.pipeline import run_all
-    from tasks.data import curate, validate
-    from tasks.index import index
 
     sample = params.paths.source_dir
     script = read_script(sample)
@@ -129,9 +129,26 @@ def run_demo(params: Params, echo: Echo) -> None:
     full_index_seconds = reports["index"].seconds
     record_in_dvc(params, echo)
 
+    with served(params) as live:  # the sample's CRM and availability API, when it has them
+        run_asking(params, live, script, full_index_seconds, echo)
+
+
+def run_asking(
+    params: Params,
+    live: tuple[Params, Path] | None,
+    script: dict[str, Any],
+    full_index_seconds: float,
+    echo: Echo,
+) -> None:
+    """Steps 2-5: the copilot answers (asking the live systems of record, where declared)."""
+    from tasks.data import curate, validate
+    from tasks.index import index
+
+    asking = live[0] if live else params
+    sample = params.paths.source_dir
     echo("\n== 2. the copilot answers, citing its sources")
-    ask_and_show(params, script["question"], script.get("customer_id", ""), echo)
-    ask_and_show(params, script["changed_question"], "", echo)
+    ask_and_show(asking, script["question"], script.get("customer_id", ""), echo)
+    ask_and_show(asking, script["changed_question"], "", echo)
 
     changed = side_copy(params)
     echo(f"\n== 3. fresh knowledge arrives: applying {sample / 'changes'} in a side copy")
@@ -152,10 +169,13 @@ def run_demo(params: Params, echo: Echo) -> None:
         f"\n== 4. the same question after the change (old fact: {script['old_fact']}, "
         f"new fact: {script['new_fact']}); no retraining"
     )
+    if live:
+        providers = [p.model_dump() for p in asking.context.providers]
+        changed = with_values(changed, {"context.providers": providers}, origin="demo live")
     after = ask_and_show(changed, script["changed_question"], "", echo)
     shown = script["new_fact"] in after.answer
     echo(f"new fact {'appears' if shown else 'does NOT appear'} in the answer")
 
-    if live_folder(sample) is not None:
+    if live:
         echo("\n== 5. live context: the CRM and the team's availability, asked at answer time")
-        run_live(params, echo)
+        run_live(*live, echo)

@@ -2,8 +2,9 @@
 at answer time, each rendered as one cited block of the prompt (tasks/context/).
 
 A provider's own budget fields are optional: unset, it takes the section's (declared once, in
-params.yaml). `shared` is the one default here, and it fails closed: a provider whose query or
-URL does not take the asking customer's id must say that its data is for every customer.
+params.yaml). `shared` and `train` are the defaults here, and they fail closed: a provider whose
+query or URL does not take the asking customer's id must say that its data is for every customer,
+and a customer's block enters training only if its provider says it may.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class ProviderBase(Section):
     name: str  # the block's id: `<name>/<customer_id>`, or `<name>` for a shared provider
     title: str  # the block's title in the prompt
     shared: bool = False  # true: the same data for every customer (no :customer_id needed)
+    # true: its recorded blocks may train the one adapter although they are a customer's (with
+    # sft.customer_context: exclude); for account facts (plan, seats), never for ticket text
+    train: bool = False
     timeout_s: float | None = Field(default=None, gt=0)  # None: context.timeout_s
 
     @model_validator(mode="after")

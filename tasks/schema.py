@@ -35,8 +35,11 @@ DOCUMENT_FIELDS = (
     "url",
 )
 DOCUMENT_COLUMNS = (*DOCUMENT_FIELDS, "metadata", "source_file")
-SFT_COLUMNS = ("id", "prompt", "response", "task_type", "customer_id", "gold_doc_ids")
-EVAL_COLUMNS = ("id", "question", "reference_answer", "gold_doc_ids", "customer_id", "must_include")
+# `context`: recorded provider blocks as JSON, "" for none (tasks/context/snapshots.py)
+SFT_COLUMNS = ("id", "prompt", "response", "task_type", "customer_id", "gold_doc_ids", "context")
+EVAL_COLUMNS = (
+    "id", "question", "reference_answer", "gold_doc_ids", "customer_id", "must_include", "context"
+)  # fmt: skip
 # Document fields every chunk carries, so the index can filter and cite without a join.
 CHUNK_METADATA = (
     "title",
@@ -75,6 +78,7 @@ class SftExample:
     task_type: str = ""
     customer_id: str = ""
     gold_doc_ids: tuple[str, ...] = ()
+    context: str = ""  # recorded provider blocks (JSON), "" for none
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class EvalExample:
     gold_doc_ids: tuple[str, ...] = ()
     customer_id: str = ""
     must_include: tuple[str, ...] = field(default_factory=tuple)
+    context: str = ""
 
 
 Example = TypeVar("Example", "SftExample", "EvalExample")

@@ -29,6 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+import live_examples  # noqa: E402  (next to this file: python puts the script's folder on sys.path)
+
 SEED = 20261120
 OUT = Path(__file__).resolve().parent
 KB_URL = "https://help.larkspur.example/articles"
@@ -2578,7 +2580,7 @@ def main():
     write_jsonl(docs / "incidents.jsonl", inc)
     write_csv(docs / "customers.csv", cus)
     write_parquet(docs / "tickets.parquet", tickets)
-    write_text(OUT / "crm" / "crm.sql", crm_sql(customers, tickets))
+    write_text(OUT / "crm" / "crm.sql", crm_sql(customers, tickets))  # before the sft: live_examples reads it
     for p in POLICIES:
         write_text(docs / "policies" / f"{p['id']}-{p['slug']}.md", render_policy(p))
     for h in HTML_PAGES:
@@ -2586,8 +2588,10 @@ def main():
 
     sft = build_sft(r, people, customers, ticket_units)
     ev = build_eval(r, ticket_units)
-    write_jsonl(OUT / "sft" / "sft.jsonl", sft)
-    write_jsonl(OUT / "eval" / "eval.jsonl", ev)
+    crm = crm_sql(customers, tickets)
+    live_sft, live_ev = live_examples.extend(sft, ev, customers, EVAL_CUSTOMERS, crm, fmt_response)
+    write_jsonl(OUT / "sft" / "sft.jsonl", live_sft)
+    write_jsonl(OUT / "eval" / "eval.jsonl", live_ev)
 
     changed_kb = changed_kb_rows(kb)
     changed_inc = incident_rows(INCIDENTS + [NEW_INCIDENT])
@@ -2603,6 +2607,7 @@ def main():
           f"customers: {len(cus)} | tickets: {len(tickets)} | incidents: {len(inc)}")
     print(f"sft: {len(sft)} ({sum(1 for s in sft if not s['gold_doc_ids'])} abstain, {sum(1 for s in sft if s.get('customer_id'))} customer) | "
           f"eval: {len(ev)} | changes kb: {len(changed_kb)} lines, incidents: {len(changed_inc)}")
+    print(f"live context: every row has a snapshot; + {len(live_sft) - len(sft)} sft and {len(live_ev) - len(ev)} eval questions the CRM and availability blocks answer")
     print(f"bad records: {empty} (empty text), {KB_DUPLICATE['id']} (duplicate id in kb_articles.jsonl), INC-006 (valid_until < valid_from)")
     print(f"total size: {size / 1024:.0f} KiB; all checks passed")
 

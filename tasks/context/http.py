@@ -27,7 +27,7 @@ class HttpProvider:
         self.p = p
         self.timeout_s = p.timeout_s or section.timeout_s
         self.retries = section.retries if p.retries is None else p.retries
-        cache_s = section.cache_s if p.cache_s is None else p.cache_s
+        self.cache_s = cache_s = section.cache_s if p.cache_s is None else p.cache_s
         self.cache: TTLCache[str, str] | None = (
             TTLCache(maxsize=4096, ttl=cache_s) if cache_s > 0 else None
         )
@@ -41,6 +41,11 @@ class HttpProvider:
         return {header: os.environ[var] for header, var in self.p.headers.items()}
 
     def url(self, customer_id: str, at: datetime) -> str:
+        """The URL for this customer at `at`, which is rounded down to the cache period: a
+        reply may be that old anyway, and questions within it then share one request (unrounded,
+        a URL with {at} would change every second and never be cached)."""
+        if self.cache_s > 0:
+            at = datetime.fromtimestamp(at.timestamp() // self.cache_s * self.cache_s, at.tzinfo)
         return self.p.url.format(
             customer_id=quote(customer_id, safe=""), at=quote(at.isoformat(), safe="")
         )

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from tasks.context.snapshots import snapshot_ids
 from tasks.data.shingles import word_shingles
 from tasks.data.sources import Reason
 from tasks.sections import ValidateParams
@@ -65,14 +66,20 @@ def find_leakage(
     return leaks
 
 
-def gold_reasons(gold: object, customer: object, owners: Mapping[str, str]) -> list[Reason]:
+def gold_reasons(
+    gold: object, customer: object, owners: Mapping[str, str], snapshot: object = None
+) -> list[Reason]:
     """What is wrong with one example's gold_doc_ids: a document no accepted row has, or one
-    that belongs to another customer (it would go into this example's prompt)."""
+    that belongs to another customer (it would go into this example's prompt). A block of the
+    row's own recorded `context` (`crm/CUS-004`) is gold it may name."""
     if not isinstance(gold, list):
         return []  # bad_list says so
     asker = customer if isinstance(customer, str) else ""
+    recorded = snapshot_ids(snapshot, asker)
     reasons = []
     for doc_id in map(str, gold):
+        if doc_id in recorded:
+            continue
         if doc_id not in owners:
             detail = f"gold document {doc_id!r} is not among the accepted documents"
             reasons.append(Reason("unknown_gold_doc", detail))
@@ -95,10 +102,10 @@ def check_gold(
     }
     for source in ("sft", "eval"):
         frame = frames[source]
-        for row_no, gold, customer in zip(
-            frame.index, frame["gold_doc_ids"], frame["customer_id"], strict=True
+        for row_no, gold, customer, snapshot in zip(
+            frame.index, frame["gold_doc_ids"], frame["customer_id"], frame["context"], strict=True
         ):
-            for reason in gold_reasons(gold, customer, owners):
+            for reason in gold_reasons(gold, customer, owners, snapshot):
                 if reason not in found[source].setdefault(int(row_no), []):
                     found[source][int(row_no)].append(reason)
         found[source] = {n: r for n, r in found[source].items() if r}

@@ -39,6 +39,7 @@ ISO_8601 = (
 )
 ISO_8601_RE = re.compile(ISO_8601)
 ROW_NO = "row_no"  # the frame column GX reports failing rows by
+CHECKED = "_context"  # "ok" where an sft/eval row's context is a snapshot (frames.build_frame)
 RESULT_FORMAT = {
     "result_format": "COMPLETE",  # every failing row, not the first 20
     "unexpected_index_column_names": [ROW_NO],
@@ -164,7 +165,15 @@ def checks_for(source: str, p: ValidateParams) -> list[Check]:
     """The suite of one source (documents, sft or eval), as data."""
     if source == "documents":
         return document_checks(p)
-    return [*required_checks(source), *list_checks(source)]
+    snapshot = (  # CHECKED is null where _context_problem says why
+        "context {_context_problem}: give a JSON object of provider name -> the block's text as "
+        "that provider returned it (docs/data.md, context providers)"
+    )
+    return [
+        *required_checks(source),
+        *list_checks(source),
+        Check("bad_context", snapshot, "expect_column_values_to_not_be_null", {"column": CHECKED}),
+    ]
 
 
 def show(value: Any) -> str:

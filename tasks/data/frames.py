@@ -10,8 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from tasks.context.snapshots import SNAPSHOT_FIELD, snapshot_problem
 from tasks.data.cleaning import html_to_text, is_html
-from tasks.data.expectations import DATE_FIELDS, ISO_8601_RE, LIST_FIELDS, ROW_NO
+from tasks.data.expectations import CHECKED, DATE_FIELDS, ISO_8601_RE, LIST_FIELDS, ROW_NO
 from tasks.data.sources import RawRow
 from tasks.schema import DOCUMENT_COLUMNS, DOCUMENT_FIELDS, EVAL_COLUMNS, SFT_COLUMNS, is_missing
 from tasks.sections import ValidateParams
@@ -89,7 +90,8 @@ def build_frame(source: str, rows: Sequence[RawRow], p: ValidateParams) -> pd.Da
     """The parsed rows of one source, indexed by row_no (the position in `rows`), for GX.
 
     Documents also get `text_chars`, `text_visible_chars`, `_tenant` (the customer id of a
-    per-customer source, else "shared") and a parsed `_<field>_ts` per date field.
+    per-customer source, else "shared") and a parsed `_<field>_ts` per date field; sft and eval
+    rows `_context` ("ok", or null with `_context_problem` saying why the snapshot is not one).
     """
     records = [
         {ROW_NO: row_no, **normalize(source, row.fields, row.source_file, p.default_visibility)}
@@ -109,6 +111,10 @@ def build_frame(source: str, rows: Sequence[RawRow], p: ValidateParams) -> pd.Da
         for name in DATE_FIELDS:
             stamps = [parse_timestamp(v) if isinstance(v, str) else None for v in frame[name]]
             frame[f"_{name}_ts"] = pd.Series(stamps, index=frame.index, dtype="datetime64[us]")
+    else:
+        problems = [snapshot_problem(v) for v in frame[SNAPSHOT_FIELD]]
+        frame["_context_problem"] = pd.Series(problems, index=frame.index, dtype=object)
+        frame[CHECKED] = ["ok" if not x else None for x in problems]
     return frame.set_index(ROW_NO, drop=False)
 
 

@@ -60,6 +60,7 @@ def hold_out_eval(
                 "gold_doc_ids": fields.get("gold_doc_ids", []),
                 "customer_id": fields.get("customer_id"),
                 "must_include": [],
+                "context": fields.get("context"),
             }
             held.append(RawRow(row.source_file, row.line, row.raw, question))
         else:

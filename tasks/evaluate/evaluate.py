@@ -1,8 +1,9 @@
 """evaluate: five configurations, identical prompts, greedy decoding, one table.
 
 `retrieval` is what a user would use instead of a copilot: the search box, the top retrieved
-chunk shown as is. base, base+rag, finetuned, finetuned+rag differ only in whether the LoRA
-adapter is active and whether retrieved context is in the prompt.
+chunk shown as is (no provider blocks: a search box does not ask the CRM). base, base+rag,
+finetuned, finetuned+rag differ only in whether the LoRA adapter is active and whether context
+is in the prompt.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def plot(table: dict[str, dict[str, float]], path: Path, primary: str) -> None:
 def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
     from peft import PeftModel
 
+    from tasks.context.snapshots import recorded_first
     from tasks.copilot.copilot import gather_context
     from tasks.copilot.generate import generate, render_prompts
     from tasks.evaluate.answer_cache import AnswerCache, answer_key, base_identity
@@ -96,6 +98,11 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         # the same context the copilot gathers when answering (tasks/copilot/copilot.py)
         hits = [gather_context(retriever, e.question, e.customer_id, k) for e in examples]
         index_version = retriever.version
+    # what the copilot shows: its providers' blocks (here as each question recorded them) first
+    contexts = [
+        recorded_first(e.context, e.customer_id, h, params.context)
+        for e, h in zip(examples, hits, strict=True)
+    ]
     adapter = adapter_dir(params)
     if not (adapter / "adapter_config.json").is_file():
         raise UserError(f"no adapter in '{adapter}'; run `tandem finetune` first")
@@ -108,12 +115,12 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
 
     def conversations(with_context: bool) -> list[list[dict[str, str]]]:
         return [
-            build_messages(params.prompt, e.question, h if with_context else [], e.customer_id)
-            for e, h in zip(examples, hits, strict=True)
+            build_messages(params.prompt, e.question, c if with_context else [], e.customer_id)
+            for e, c in zip(examples, contexts, strict=True)
         ]
 
     def quotable(with_context: bool) -> list[str]:  # what a quote may copy
-        return [format_context(h if with_context else [], params.prompt) for h in hits]
+        return [format_context(c if with_context else [], params.prompt) for c in contexts]
 
     def base_answers(
         convs: list[list[dict[str, str]]], sources: list[str], config: str
@@ -139,7 +146,7 @@ def evaluate(params: Params) -> tuple[EvalReport, pd.DataFrame]:
         else:
             answers = generate(model, tokenizer, convs, gen, config, quotable(with_context))
             generated[config] = len(answers)
-        for example, answer, per_question in zip(examples, answers, hits, strict=True):
+        for example, answer, per_question in zip(examples, answers, contexts, strict=True):
             shown = [h.doc_id for h in per_question] if with_context else []
             rows.append(
                 {

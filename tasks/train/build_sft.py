@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from tasks.params import Params
 from tasks.reports import write_jsonl_atomic, write_report
 from tasks.schema import FEEDBACK_TASK, Hit, SftExample, in_share, read_sft
 from tasks.sections import SftParams
+from tasks.train.customer_context import customer_scoped, recorded_blocks, redact_hits
 from tasks.train.leak_scan import scan
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,11 @@ def quote_of(chunk: Hit, response: str, sentences: int) -> str:
     return " ".join(found[i].strip() for i in sorted(best))
 
 
-def target(example: SftExample, gold: list[str], gold_chunks: dict[str, Hit], p: SftParams) -> str:
+def target(example: SftExample, gold: list[str], evidence: dict[str, Hit], p: SftParams) -> str:
     """The answer to train on: the response with its citation, in `sft.target_template` (which
     may name the source first, or quote it, before answering)."""
     response = cite_gold(example.response, gold, p)
-    quote = quote_of(gold_chunks[gold[0]], example.response, p.quote_sentences)
+    quote = quote_of(evidence[gold[0]], example.response, p.quote_sentences)
     return p.target_template.format(response=response, source_id=gold[0], quote=quote)
 
 
@@ -108,23 +109,28 @@ def make_record(
     hits: Sequence[Hit],
     gold_chunks: dict[str, Hit],
     params: Params,
+    blocks: Sequence[Hit] = (),
 ) -> SftRecord:
-    """Pure: one example and its retrieved hits -> one training record."""
+    """Pure: one example, its retrieved hits and its recorded provider blocks -> one training
+    record. The blocks come first, as the live copilot shows them, and are always shown: a gold
+    that is a block is never traded for the abstention."""
     p = params.sft
     rng = random.Random(f"{p.seed}:{example.id}")  # per-example seed: order-independent
-    gold = [d for d in example.gold_doc_ids if d in gold_chunks]
+    evidence = {**gold_chunks, **{b.doc_id: b for b in blocks}}
+    gold = [d for d in example.gold_doc_ids if d in evidence]
+    gold_docs = [d for d in gold if d in gold_chunks and d not in {b.doc_id for b in blocks}]
     distractors = [h for h in hits if h.doc_id not in example.gold_doc_ids]
     distractors = list({h.doc_id: h for h in reversed(distractors)}.values())[::-1]  # one per doc
     # a reviewer's answer is the answer in its own context: never traded for the abstention
-    reviewed = example.task_type == FEEDBACK_TASK
-    oracle = bool(gold) and (reviewed or rng.random() < p.oracle_fraction)
+    always = example.task_type == FEEDBACK_TASK or len(gold_docs) < len(gold)
+    oracle = bool(gold) and (always or rng.random() < p.oracle_fraction)
     if oracle:
-        context = [gold_chunks[d] for d in gold] + distractors[: p.num_distractors]
-        response = target(example, gold, gold_chunks, p)
+        context = [gold_chunks[d] for d in gold_docs] + distractors[: p.num_distractors]
+        response = target(example, gold, evidence, p)
     else:
         context = distractors[: p.num_distractors + max(1, len(gold))]
         response = p.abstain_response
-    context = ordered(context, hits, p, rng)
+    context = [*blocks, *ordered(context, hits, p, rng)]
     messages = build_messages(params.prompt, example.prompt, context, example.customer_id)
     messages.append({"role": "assistant", "content": response})
     return SftRecord(
@@ -152,17 +158,6 @@ def best_gold_chunks(chunks: pd.DataFrame, doc_ids: set[str]) -> dict[str, Hit]:
         )
         for row in first.to_dict("records")
     }
-
-
-def redact_hits(hits: Sequence[Hit], redactor: Any, cache: dict[str, Hit]) -> list[Hit]:
-    """Retrieved context can hold a customer's ticket: redact each chunk whole, before the prompt
-    cuts it to `prompt.context_chars` (a cut can split a phone number past recognition)."""
-    redacted = []
-    for hit in hits:
-        if hit.chunk_id not in cache:
-            cache[hit.chunk_id] = replace(hit, text=redactor.redact(hit.text).text)
-        redacted.append(cache[hit.chunk_id])
-    return redacted
 
 
 def assert_no_pii(records: list[SftRecord], redactor: Any) -> None:
@@ -205,20 +200,9 @@ class BuildSftReport:
     abstain: int
     mean_context_docs: float
     excluded_customer_examples: int
+    context_blocks: int  # recorded provider blocks shown in the prompts
+    undeclared_providers: list[str]  # recorded, but not in context.providers: not shown
     seconds: float
-
-
-def customer_scoped(
-    examples: list[SftExample], chunks: pd.DataFrame, policy: str
-) -> tuple[list[SftExample], int]:
-    """What customer-scoped text may enter training (the one adapter answers every customer):
-    with `exclude`, no example whose gold is a customer's document and no customer's chunk as
-    context; with `redact`, all of it, PII-redacted (what is not PII, a door code, stays)."""
-    if policy != "exclude":
-        return examples, 0
-    owned = set(chunks.loc[chunks["customer_id"].fillna("") != "", "doc_id"])
-    kept = [e for e in examples if not set(e.gold_doc_ids) & owned]
-    return kept, len(examples) - len(kept)
 
 
 def run(params: Params) -> BuildSftReport:
@@ -231,7 +215,7 @@ def run(params: Params) -> BuildSftReport:
         raise UserError(f"'{curated / 'sft.parquet'}' not found; run `tandem curate` first")
     examples = read_sft(curated / "sft.parquet")
     chunks = pd.read_parquet(curated / "chunks.parquet")
-    examples, excluded = customer_scoped(examples, chunks, params.sft.customer_context)
+    examples, excluded = customer_scoped(examples, chunks, params)
     gold_chunks = best_gold_chunks(chunks, {d for e in examples for d in e.gold_doc_ids})
     with Retriever(params) as retriever:
         hits = retriever.search_many(
@@ -243,7 +227,11 @@ def run(params: Params) -> BuildSftReport:
     if params.sft.customer_context == "exclude":
         hits = [[h for h in per_example if not h.customer_id] for per_example in hits]
     hits = [redact_hits(h, redactor, cache) for h in hits]
-    records = [make_record(e, h, gold_chunks, params) for e, h in zip(examples, hits, strict=True)]
+    blocks, undeclared_providers = recorded_blocks(examples, params, redactor)
+    records = [
+        make_record(e, h, gold_chunks, params, b)
+        for e, h, b in zip(examples, hits, blocks, strict=True)
+    ]
     assert_no_pii(records, redactor)
     assert_no_leak(records, params)
 
@@ -260,6 +248,8 @@ def run(params: Params) -> BuildSftReport:
             sum(len(r.context_doc_ids) for r in records) / max(1, len(records)), 2
         ),
         excluded_customer_examples=excluded,
+        context_blocks=sum(len(b) for b in blocks),
+        undeclared_providers=undeclared_providers,
         seconds=round(time.perf_counter() - started, 2),
     )
     write_report(params.paths.reports_dir, "build_sft", report)

@@ -1,24 +1,28 @@
-"""The sample's live context as data/sample/crm/providers.yaml declares it: its CRM (crm.sql in a
-real SQLite file) and its availability stub on loopback, read for one customer; an UPDATE in the
-CRM is in the very next block, with no re-index and no retraining."""
+"""The sample's live context as data/sample/params.yaml declares it: its CRM (crm.sql in a real
+SQLite file) and its availability stub on loopback, read for one customer; an UPDATE in the CRM
+is in the very next block, with no re-index and no retraining; and the blocks its sft and eval
+rows recorded are what these providers return."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from flows.demo_live import local_providers
 from tasks.context.live import LiveContext
+from tasks.params_loader import load_params
 from tests.servers import free_port
 from tests.unit.context_helpers import section
 
-CRM = Path(__file__).resolve().parents[2] / "data" / "sample" / "crm"
+REPO = Path(__file__).resolve().parents[2]
+CRM = REPO / "data" / "sample" / "crm"
 MONDAY_NOON = datetime(2026, 11, 30, 12, tzinfo=UTC)
 SATURDAY_NOON = datetime(2026, 12, 5, 12, tzinfo=UTC)
 
@@ -37,10 +41,7 @@ def sample_providers(tmp_path: Path) -> Iterator[tuple[list[dict[str, Any]], Pat
     database = tmp_path / "crm.sqlite"
     with sqlite3.connect(database) as db:
         db.executescript((CRM / "crm.sql").read_text(encoding="utf-8"))
-    providers = yaml.safe_load((CRM / "providers.yaml").read_text(encoding="utf-8"))
-    for p in providers:
-        p["url"] = p["url"].replace("sqlite:///out/crm.sqlite", f"sqlite:///{database}")
-        p["url"] = p["url"].replace("127.0.0.1:8765", f"127.0.0.1:{port}")
+    providers = local_providers(load_params(REPO / "params.yaml"), database, port)
     yield providers, database
     server.shutdown()
     server.server_close()
@@ -74,3 +75,38 @@ def test_without_a_customer_only_the_shared_block_is_read(
     live = LiveContext(section(*providers))
     assert [b.id for b in live.gather("", MONDAY_NOON)] == ["staffing"]
     live.close()
+
+
+def recorded_rows() -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for name in ("sft/sft.jsonl", "eval/eval.jsonl")
+        for line in (CRM.parent / name).read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def test_the_blocks_the_samples_rows_recorded_are_what_its_providers_return(
+    sample_providers: tuple[list[dict[str, Any]], Path],
+) -> None:
+    """Training and evaluation show what the live copilot would: each row's staffing block is
+    one the stub gives in some hour of the week; a customer's CRM block is that customer's row
+    read by the declared query (in the plan-change questions, the same fields, changed)."""
+    providers, _ = sample_providers
+    live = LiveContext(section(*providers))
+    week = {live.gather("", MONDAY_NOON + timedelta(hours=h))[0].text for h in range(7 * 24)}
+    rows, plan_changes = recorded_rows(), 0
+    for row in rows:
+        assert row["context"]["staffing"] in week, row["id"]
+        if not row.get("customer_id"):
+            assert set(row["context"]) == {"staffing"}, row["id"]
+            continue
+        [crm] = [b for b in live.gather(row["customer_id"], MONDAY_NOON) if b.id.startswith("crm/")]
+        recorded = row["context"]["crm"]
+        if recorded != crm.text:  # a plan changed since: same fields, in the same order
+            plan_changes += 1
+            assert [f.split(": ")[0] for f in recorded.split("; ")] == [
+                f.split(": ")[0] for f in crm.text.split("; ")
+            ], row["id"]
+            assert f"crm/{row['customer_id']}" in row["gold_doc_ids"], row["id"]
+    live.close()
+    assert len(rows) > 300 and plan_changes >= 10

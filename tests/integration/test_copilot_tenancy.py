@@ -65,23 +65,20 @@ def test_no_customer_sees_or_cites_another_customers_documents(indexed: Params) 
 def test_live_context_reaches_only_the_asking_customers_prompt(
     indexed: Params, tmp_path: Path
 ) -> None:
-    """The sample's providers (data/sample/crm/providers.yaml) in a real copilot: each answer is
+    """The sample's providers (data/sample/params.yaml) in a real copilot: each answer is
     shown its own customer's CRM block first; the availability stub is not running, so its block
     is marked unavailable in the answer, within its timeout, and the answer still comes."""
     import json
     import sqlite3
 
-    import yaml
-
+    from flows.demo_live import local_providers
     from tests.servers import free_port
 
     crm = REPO / "data" / "sample" / "crm"
     database = tmp_path / "crm.sqlite"
     with sqlite3.connect(database) as db:
         db.executescript((crm / "crm.sql").read_text(encoding="utf-8"))
-    providers = yaml.safe_load((crm / "providers.yaml").read_text(encoding="utf-8"))
-    providers[0]["url"] = f"sqlite:///{database}"
-    providers[1]["url"] = providers[1]["url"].replace("8765", str(free_port()))
+    providers = local_providers(load_params(REPO / "params.yaml"), database, free_port())
     params = load_params(
         REPO / "params.yaml",
         [f"paths.out_dir={indexed.paths.out_dir}", "generate.max_new_tokens=8", "model.dtype=fp32",
@@ -104,10 +101,12 @@ def test_live_context_reaches_only_the_asking_customers_prompt(
 
 def test_the_demos_live_step_reads_a_crm_update_in_the_next_answer(indexed: Params) -> None:
     """flows/demo_live.py on the sample: its stub in its own process, its CRM in SQLite."""
-    from flows.demo_live import run_live
+    from flows.demo_live import run_live, served
 
     said: list[str] = []
-    assert run_live(indexed, said.append) is True
+    with served(indexed) as live:
+        assert live is not None
+        assert run_live(*live, said.append) is True
     shown = "\n".join(said)
     assert "[crm/CUS-004] name: " in shown and "plan: Business; seats: 18" in shown
     assert "plan: Enterprise; seats: 60" in shown

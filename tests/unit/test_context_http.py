@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -152,6 +152,16 @@ def test_replies_are_cached_for_cache_s(api: Api) -> None:
     uncached.gather("", NOW)
     uncached.close()
     assert len(api.seen) == 3
+
+
+def test_a_url_that_takes_the_time_is_cached_within_the_period(api: Api) -> None:
+    live = LiveContext(section(staffing(api, "/ok?at={at}"), cache_s=30))
+    for seconds in (0, 10, 29, 30, 45):
+        live.gather("", NOW + timedelta(seconds=seconds))
+    live.close()
+    asked = [path for path, _ in api.seen]
+    assert asked == ["/ok?at=2026-12-03T00%3A00%3A00%2B00%3A00",
+                     "/ok?at=2026-12-03T00%3A00%3A30%2B00%3A00"]  # fmt: skip
 
 
 def test_the_customer_id_is_quoted_into_the_url_and_headers_come_from_env(

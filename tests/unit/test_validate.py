@@ -210,6 +210,7 @@ def test_example_normalization_keeps_lists_as_given() -> None:
         "gold_doc_ids": ["KB-1"],
         "customer_id": None,
         "must_include": None,
+        "context": None,
     }
 
 
@@ -292,9 +293,10 @@ def test_suites_cover_the_contract(make_params: Callable[..., Params]) -> None:
         "missing_prompt",
         "missing_response",
         "bad_list",
+        "bad_context",
     }
     assert {c.kind for c in checks_for("eval", p)} == {
-        "missing_id", "missing_question", "missing_reference_answer", "bad_list",
+        "missing_id", "missing_question", "missing_reference_answer", "bad_list", "bad_context",
     }  # fmt: skip
     for check in documents:
         assert check.as_gx()["meta"]["kind"] == check.kind
