@@ -11,15 +11,16 @@ from typing import Any
 
 from tasks.context.blocks import ContextBlock, block_id
 from tasks.context_sections import NAME, ContextParams
-from tasks.schema import Hit
+from tasks.schema import Hit, is_missing
 
 SNAPSHOT_FIELD = "context"
 
 
 def snapshot_problem(value: Any) -> str | None:
     """Why a row's `context` is not a snapshot (None: it is one, or there is none): a JSON
-    object of provider name -> the recorded block text."""
-    if value is None:
+    object of provider name -> the recorded block text. A missing cell (None, or pandas' NaN
+    where other rows of the file have one) is none."""
+    if is_missing(value):
         return None
     try:
         snapshot = json.loads(value) if isinstance(value, str) else value
@@ -43,7 +44,7 @@ def parse_snapshot(value: str) -> dict[str, str]:
 def snapshot_ids(value: Any, customer_id: str) -> set[str]:
     """The block ids a row's snapshot can be cited by, whether or not its provider is shared:
     what its gold ids may name besides documents."""
-    if value is None or snapshot_problem(value) is not None:
+    if is_missing(value) or snapshot_problem(value) is not None:
         return set()
     names = set(json.loads(value) if isinstance(value, str) else value)
     return names | ({f"{n}/{customer_id}" for n in names} if customer_id else set())

@@ -46,6 +46,8 @@ def corpus(root: Path) -> Path:
         {"id": "s-other", **live, "prompt": "And our plan?", "gold_doc_ids": ["crm/cus-2"],
          "context": RECORDED},
         {"id": "s-none", **live, "prompt": "Plan now?", "context": {"staffing": "x"}},
+        {"id": "s-plain", "prompt": "Where are plans changed?", "response": "In Settings.",
+         "gold_doc_ids": ["kb-1"]},  # no context at all, beside rows that have one
     ])  # fmt: skip
     jsonl(root / "eval" / "eval.jsonl", [
         {"id": "e-live", "question": "Tell me the subscription tier of my account",
@@ -74,11 +76,11 @@ def test_snapshots_are_validated_and_shown_as_the_copilot_shows_blocks(params: P
         "s-other": ["unknown_gold_doc"],  # another customer's block is nothing this row holds
         "s-none": ["unknown_gold_doc"],  # its snapshot has no crm block to be gold
     }
-    assert (report.sft, report.eval) == (2, 1)
+    assert (report.sft, report.eval) == (3, 1)
     curate.run(params)
     index.run(params)
     built = build_sft.run(params)
-    assert built.context_blocks == 3 and built.undeclared_providers == []
+    assert built.context_blocks == 3 and built.undeclared_providers == []  # s-plain shows none
     records = {
         r["id"]: r
         for r in map(json.loads, (params.paths.sft_dir / "train.jsonl").read_text().splitlines())

@@ -36,6 +36,7 @@ SNAPSHOT = {"staffing": "Tier 2 on shift: 0", "crm": "plan: Business; seats: 18"
     ("value", "problem"),
     [
         (None, None),
+        (float("nan"), None),  # pandas' missing cell, where other rows of the file have one
         (json.dumps(SNAPSHOT), None),
         (SNAPSHOT, None),
         ("crm", "is not a JSON object"),
@@ -77,6 +78,7 @@ def test_a_rows_gold_may_name_only_its_own_recorded_blocks() -> None:
     }  # fmt: skip
     assert snapshot_ids(json.dumps(SNAPSHOT), "") == {"crm", "staffing"}
     assert snapshot_ids("not json", "CUS-004") == set() and snapshot_ids(None, "x") == set()
+    assert snapshot_ids(float("nan"), "x") == set()
 
 
 LIVE = SftExample(
