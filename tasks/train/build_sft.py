@@ -116,9 +116,10 @@ def make_record(
     that is a block is never traded for the abstention."""
     p = params.sft
     rng = random.Random(f"{p.seed}:{example.id}")  # per-example seed: order-independent
-    evidence = {**gold_chunks, **{b.doc_id: b for b in blocks}}
+    shown_blocks = {b.doc_id: b for b in blocks}
+    evidence = {**gold_chunks, **shown_blocks}
     gold = [d for d in example.gold_doc_ids if d in evidence]
-    gold_docs = [d for d in gold if d in gold_chunks and d not in {b.doc_id for b in blocks}]
+    gold_docs = [d for d in gold if d not in shown_blocks]
     distractors = [h for h in hits if h.doc_id not in example.gold_doc_ids]
     distractors = list({h.doc_id: h for h in reversed(distractors)}.values())[::-1]  # one per doc
     # a reviewer's answer is the answer in its own context: never traded for the abstention

@@ -63,12 +63,13 @@ def recorded_blocks(
     (with `exclude`, only those of `trainable` providers); -> (blocks per example, providers
     recorded but not in `context.providers`, which are not shown)."""
     per_example, ignored = [], set()
+    allowed = trainable(params.context)
     for e in examples:
         snapshot = parse_snapshot(e.context)
         ignored |= undeclared(snapshot, params.context)
         blocks = snapshot_blocks(snapshot, e.customer_id, params.context)
         if params.sft.customer_context == "exclude":
-            blocks = [b for b in blocks if b.source in trainable(params.context)]
+            blocks = [b for b in blocks if b.source in allowed]
         per_example.append(redact_hits(blocks, redactor, {}))  # a block id recurs: no cache
     if ignored:
         log.warning(
