@@ -77,6 +77,7 @@ class CurateParams(Section):
     allow_no_redaction: bool
     redact_allow: tuple[str, ...]
     pii_language: str
+    ner_model: str
     phone_regions: tuple[str, ...]
     id_patterns: tuple[str, ...]
     boilerplate_patterns: tuple[str, ...]

@@ -224,9 +224,11 @@ def run(params: Params) -> CurateReport:
     with _timed(timings, "read"):
         src = paths.validated_dir
         inputs = {k: read_records(src / f"{k}.parquet", INPUT_COLUMNS[k]) for k in KINDS}
-    from tasks.data.pii import Redactor  # presidio takes seconds to import: only when curating
+    # presidio and spaCy take seconds to import: only when curating
+    from tasks.data.ner import published_vocabulary
+    from tasks.data.pii import Redactor
 
-    redactor = Redactor(p)
+    redactor = Redactor(p, published_vocabulary(inputs["documents"]))
     outputs: dict[str, list[Record]] = {}
     reports: dict[str, KindReport] = {}
 

@@ -1,7 +1,7 @@
 """PII detection and redaction with presidio-analyzer, fully offline.
 
-No spaCy model is downloaded or needed: the analyzer runs presidio's `NoOpNlpEngine` with
-pattern recognizers only. What each entity uses:
+Nothing is downloaded: the analyzer runs presidio's `NoOpNlpEngine` with its own recognizers,
+one of which (names in prose) runs a spaCy model installed from PyPI. What each entity uses:
 
 - EMAIL_ADDRESS, CREDIT_CARD (Luhn-checked), IBAN_CODE (checksum-checked), IP_ADDRESS:
   presidio's own recognizers. The email one validates the domain with tldextract, which by
@@ -19,8 +19,9 @@ pattern recognizers only. What each entity uses:
   and form fields ("Name: Jane Doe"). It misses names anywhere else ("ask Jane about it"),
   names written in lower case, names after an unusual greeting, and a greeting's name not
   followed by punctuation ("Hi Jane thanks"); it also redacts a capitalized non-name in those
-  places ("this is Acme Cloud"). No offline statistical NER is installed; an official
-  English spaCy model is not published on PyPI (only third-party re-uploads).
+  places ("this is Acme Cloud"). Beside it, `NerPersonRecognizer` (tasks/data/ner.py) finds
+  names anywhere with spaCy's small English NER (`curate.ner_model`), filtered to spans shaped
+  like names and not made of the corpus's published vocabulary (`Redactor(vocabulary=...)`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tasks.data.more_recognizers import (
     SsnRecognizer,
     StreetAddressRecognizer,
 )
+from tasks.data.ner import NerPersonRecognizer, is_vocabulary
 from tasks.data.recognizers import (
     CandidatePhoneRecognizer,
     FormattedPhoneRecognizer,
@@ -60,40 +62,45 @@ from tasks.data.recognizers import (
 from tasks.errors import UserError
 from tasks.sections import CurateParams
 
-# entity -> its recognizers, given (language, national phone regions)
-_RECOGNIZERS: dict[str, Callable[[str, tuple[str, ...]], list[EntityRecognizer]]] = {
-    "EMAIL_ADDRESS": lambda language, regions: [
+# entity -> its recognizers, given (language, national phone regions, NER pipeline or "")
+_Factory = Callable[[str, tuple[str, ...], str], list[EntityRecognizer]]
+_RECOGNIZERS: dict[str, _Factory] = {
+    "EMAIL_ADDRESS": lambda language, regions, ner: [
         OfflineEmailRecognizer(supported_language=language),
         ObfuscatedEmailRecognizer(language),
     ],
-    "PHONE_NUMBER": lambda language, regions: [
+    "PHONE_NUMBER": lambda language, regions, ner: [
         CandidatePhoneRecognizer(supported_regions=regions, supported_language=language),
         FormattedPhoneRecognizer(language),
     ],
-    "CREDIT_CARD": lambda language, regions: [CreditCardRecognizer(supported_language=language)],
-    "IBAN_CODE": lambda language, regions: [IbanRecognizer(supported_language=language)],
-    "IP_ADDRESS": lambda language, regions: [GuardedIpRecognizer(supported_language=language)],
-    "PERSON": lambda language, regions: [NameInContextRecognizer(language)],
-    "US_SSN": lambda language, regions: [SsnRecognizer(supported_language=language)],
-    "SE_PERSONNUMMER": lambda language, regions: [PersonnummerRecognizer(language)],
-    "DATE_OF_BIRTH": lambda language, regions: [BirthDateRecognizer(language)],
-    "STREET_ADDRESS": lambda language, regions: [StreetAddressRecognizer(language)],
+    "CREDIT_CARD": lambda language, regions, ner: [
+        CreditCardRecognizer(supported_language=language)
+    ],
+    "IBAN_CODE": lambda language, regions, ner: [IbanRecognizer(supported_language=language)],
+    "IP_ADDRESS": lambda language, regions, ner: [GuardedIpRecognizer(supported_language=language)],
+    "PERSON": lambda language, regions, ner: (
+        [NameInContextRecognizer(language)] + ([NerPersonRecognizer(ner, language)] if ner else [])
+    ),
+    "US_SSN": lambda language, regions, ner: [SsnRecognizer(supported_language=language)],
+    "SE_PERSONNUMMER": lambda language, regions, ner: [PersonnummerRecognizer(language)],
+    "DATE_OF_BIRTH": lambda language, regions, ner: [BirthDateRecognizer(language)],
+    "STREET_ADDRESS": lambda language, regions, ner: [StreetAddressRecognizer(language)],
 }
 SUPPORTED_ENTITIES = tuple(_RECOGNIZERS)
 
 
 @functools.lru_cache(maxsize=8)
 def build_analyzer(
-    entities: tuple[str, ...], language: str, regions: tuple[str, ...]
+    entities: tuple[str, ...], language: str, regions: tuple[str, ...], ner_model: str
 ) -> AnalyzerEngine:
-    """One engine per entity set, language and phone regions, built once per process."""
+    """One engine per entity set, language, phone regions and NER model, built once per process."""
     unknown = [e for e in entities if e not in _RECOGNIZERS]
     if unknown:
         raise UserError(
             f"curate.redact_entities: unsupported {', '.join(unknown)}; "
             f"choose from {', '.join(SUPPORTED_ENTITIES)}"
         )
-    recognizers = [r for e in entities for r in _RECOGNIZERS[e](language, regions)]
+    recognizers = [r for e in entities for r in _RECOGNIZERS[e](language, regions, ner_model)]
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=[language])
     nlp_engine = NoOpNlpEngine(models=[{"lang_code": language, "model_name": "none"}])
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[language])
@@ -109,16 +116,19 @@ class Redactor:
     """Finds `curate.redact_entities`; replaces each with a placeholder such as `<EMAIL_ADDRESS>`.
 
     `curate.redact_allow` lists exact values that are never PII (a company's own support line);
-    `curate.id_patterns` match ids whose digits are no phone number or card (INV-2026-09-0042).
+    `curate.id_patterns` match ids whose digits are no phone number or card (INV-2026-09-0042);
+    `vocabulary` (`ner.published_vocabulary` of the public shared documents) holds the words a
+    name found by NER may not consist of only (product names, not people).
     """
 
-    def __init__(self, p: CurateParams) -> None:
+    def __init__(self, p: CurateParams, vocabulary: frozenset[str] = frozenset()) -> None:
+        self.vocabulary = vocabulary
         self.entities = tuple(dict.fromkeys(p.redact_entities))
         self.allow = list(p.redact_allow)
         self.language = p.pii_language
         self._ids = [re.compile(pattern) for pattern in p.id_patterns]
         self._analyzer = (
-            build_analyzer(self.entities, self.language, tuple(p.phone_regions))
+            build_analyzer(self.entities, self.language, tuple(p.phone_regions), p.ner_model)
             if self.entities
             else None
         )
@@ -138,7 +148,12 @@ class Redactor:
             allow_list=self.allow or None,
         )
         ids = [m.span() for pattern in self._ids for m in pattern.finditer(text)]
-        found = [r for r in found if all(r.end <= a or r.start >= b for a, b in ids)]
+        found = [
+            r
+            for r in found
+            if all(r.end <= a or r.start >= b for a, b in ids)
+            and not is_vocabulary(r, text, self.vocabulary)
+        ]
         chosen: list[RecognizerResult] = []
         for result in sorted(found, key=lambda r: (-r.score, r.start - r.end, r.start)):
             if all(result.end <= c.start or result.start >= c.end for c in chosen):

@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +161,30 @@ def best_gold_chunks(chunks: pd.DataFrame, doc_ids: set[str]) -> dict[str, Hit]:
     }
 
 
-def assert_no_pii(records: list[SftRecord], redactor: Any) -> None:
+def redact_composed(records: list[SftRecord], redactor: Any) -> tuple[list[SftRecord], int]:
+    """The composed records with what the redactor finds in them now redacted -> (records, count).
+
+    Every part was redacted on its own; a name is found by its context, so a part's neighbours
+    in the prompt (a block's title after its id) can make one: it is redacted here. Any other
+    entity left is a redaction that failed, and stops the step.
+    """
+    redacted, late = [], 0
     for record in records:
+        messages = []
         for message in record.messages:
             found = redactor.find(message["content"])
-            if found:
-                kinds = ", ".join(sorted({f.entity_type for f in found}))
+            kinds = sorted({f.entity_type for f in found if f.entity_type != "PERSON"})
+            if kinds:
                 raise DataQualityError(
-                    f"sft record '{record.id}' still contains PII ({kinds}) after redaction; "
-                    "fix the example in sft/ or extend curate.redact_entities"
+                    f"sft record '{record.id}' still contains PII ({', '.join(kinds)}) after "
+                    "redaction; fix the example in sft/ or extend curate.redact_entities"
                 )
+            if found:
+                late += len(found)
+                message = {**message, "content": redactor.redact(message["content"]).text}
+            messages.append(message)
+        redacted.append(replace(record, messages=tuple(messages)))
+    return redacted, late
 
 
 def assert_no_leak(records: list[SftRecord], params: Params) -> None:
@@ -203,10 +217,12 @@ class BuildSftReport:
     excluded_customer_examples: int
     context_blocks: int  # recorded provider blocks shown in the prompts
     undeclared_providers: list[str]  # recorded, but not in context.providers: not shown
+    names_in_composed: int  # names found only once the prompt was put together (redacted)
     seconds: float
 
 
 def run(params: Params) -> BuildSftReport:
+    from tasks.data.ner import VOCABULARY_COLUMNS, capitalized_words, published_vocabulary
     from tasks.data.pii import Redactor
     from tasks.index.retrieve import Retriever
 
@@ -222,7 +238,12 @@ def run(params: Params) -> BuildSftReport:
         hits = retriever.search_many(
             [e.prompt for e in examples], [e.customer_id for e in examples], k=params.sft.search_k
         )
-    redactor = Redactor(params.curate)
+    documents = pd.read_parquet(curated / "documents.parquet", columns=list(VOCABULARY_COLUMNS))
+    # the prompt's and the abstention's own words are the operator's, not a customer's
+    prompt_texts = [v for v in params.prompt.model_dump().values() if isinstance(v, str)]
+    own_words = capitalized_words(*prompt_texts, params.sft.abstain_response)
+    vocabulary = published_vocabulary(documents.to_dict("records")) | own_words
+    redactor = Redactor(params.curate, vocabulary)
     cache: dict[str, Hit] = {}
     gold_chunks = {d: redact_hits([h], redactor, cache)[0] for d, h in gold_chunks.items()}
     if params.sft.customer_context == "exclude":
@@ -233,7 +254,7 @@ def run(params: Params) -> BuildSftReport:
         make_record(e, h, gold_chunks, params, b)
         for e, h, b in zip(examples, hits, blocks, strict=True)
     ]
-    assert_no_pii(records, redactor)
+    records, names_in_composed = redact_composed(records, redactor)
     assert_no_leak(records, params)
 
     train, val = split(records, params.sft)
@@ -251,6 +272,7 @@ def run(params: Params) -> BuildSftReport:
         excluded_customer_examples=excluded,
         context_blocks=sum(len(b) for b in blocks),
         undeclared_providers=undeclared_providers,
+        names_in_composed=names_in_composed,
         seconds=round(time.perf_counter() - started, 2),
     )
     write_report(params.paths.reports_dir, "build_sft", report)

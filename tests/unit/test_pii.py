@@ -6,7 +6,6 @@ import json
 import random
 import socket
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from tasks.data import curate, pii, recognizers
 from tasks.data.pii import Redactor
 from tasks.params_loader import load_params
 from tasks.schema import DOCUMENT_COLUMNS, EVAL_COLUMNS, SFT_COLUMNS
+from tests.unit.pii_helpers import make_redactor
 
 pytestmark = pytest.mark.unit
 
@@ -176,13 +176,6 @@ def test_no_seeded_pii_survives_into_curated_sft(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- the Redactor
-
-
-def make_redactor(entities: Sequence[str], allow: Sequence[str] = ()) -> Redactor:
-    """A Redactor on the shipped curate params (language, phone regions, id patterns)."""
-    shipped = load_params(REPO / "params.yaml", ["paths.source_dir=/nonexistent"]).curate
-    changed = {"redact_entities": list(entities), "redact_allow": list(allow)}
-    return Redactor(shipped.model_copy(update=changed))
 
 
 @pytest.fixture(scope="module")
